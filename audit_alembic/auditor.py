@@ -1,0 +1,190 @@
+"""The :class:`Auditor`: a history table and the hook that fills it."""
+import functools
+import logging
+import warnings
+import weakref
+
+from sqlalchemy import BigInteger
+from sqlalchemy import CheckConstraint
+from sqlalchemy import Column
+from sqlalchemy import DateTime
+from sqlalchemy import Integer
+from sqlalchemy import MetaData
+from sqlalchemy import String
+from sqlalchemy import Table
+from sqlalchemy import func
+from sqlalchemy.dialects import mysql
+
+from . import exc
+from .values import CommonColumnValues
+
+log = logging.getLogger(__name__)
+
+#: Change times keep microseconds on MySQL/MariaDB too (plain DATETIME
+#: would round them away).
+CHANGE_TIME_TYPE = DateTime().with_variant(
+    mysql.DATETIME(fsp=6), 'mysql', 'mariadb')
+ID_TYPE = BigInteger().with_variant(Integer, 'sqlite')
+REVISIONS_TYPE = String(255)
+
+
+def _warn_null_user_version(stacklevel=3):
+    warnings.warn('null user version', exc.UserVersionWarning,
+                  stacklevel=stacklevel)
+
+
+def _warning_when_none(user_version):
+    """Wrap a user version callable so that a ``None`` result warns."""
+    @functools.wraps(user_version)
+    def checked_user_version(**kw):
+        value = user_version(**kw)
+        if value is None:
+            _warn_null_user_version()
+        return value
+    return checked_user_version
+
+
+class Auditor:
+    """Records each step Alembic applies as a row of ``table``.
+
+    :param table: a SQLAlchemy :class:`~sqlalchemy.schema.Table`; it is
+        created in the migrated database, if absent, the first time a
+        step is recorded there.
+    :param make_row: either a callable taking the keyword arguments of
+        Alembic's ``on_version_apply`` hook (``ctx``, ``step``, ``heads``,
+        ``run_args``) and returning a dict of column values, or a dict
+        whose values are constants or such callables.
+    :raise .exc.AuditConstructError: if ``make_row`` is neither.
+
+    Pass :attr:`listen` to ``context.configure(on_version_apply=...)``
+    in ``env.py``.
+    """
+
+    def __init__(self, table, make_row):
+        if not (callable(make_row) or hasattr(make_row, 'items')):
+            raise exc.AuditConstructError(
+                'make_row must be a callable or a dict, not %r' % (make_row,))
+        self.table = table
+        self._make_row = make_row
+        # Migration contexts (one per Alembic command run) whose database
+        # is known to hold the table; weak so that finished runs go away.
+        self._contexts_with_table = weakref.WeakSet()
+
+    @classmethod
+    def create(cls,
+               user_version,
+               user_version_nullable=False,
+               table_name='alembic_version_history',
+               metadata=None,
+               extra_columns=(),
+               user_version_column_name='user_version',
+               user_version_type=String(255),
+               direction_column_name='operation_direction',
+               operation_column_name='operation_type',
+               alembic_version_separator='##',
+               alembic_version_column_name='alembic_version',
+               prev_alembic_version_column_name='prev_alembic_version',
+               change_time_column_name='changed_at'):
+        """Define the standard history table and an Auditor that fills it.
+
+        The table has an integer primary key ``id``; the revision(s) after
+        and before each step (several joined by
+        ``alembic_version_separator``); the operation type
+        (``'migration'`` or ``'stamp'``); the direction (``'up'`` or
+        ``'down'``); the user version; and the change time (UTC).
+
+        :param user_version: your application's version, as a constant or
+            a callable taking the hook's keyword arguments. ``None`` (or a
+            callable returning ``None``) warns with
+            :class:`.exc.UserVersionWarning`, unless
+            ``user_version_nullable`` is true.
+        :param metadata: the :class:`~sqlalchemy.schema.MetaData` to define
+            the table in; a new one by default.
+        :param extra_columns: a sequence of ``(Column, value)`` pairs, the
+            value a constant or a callable like ``user_version``.
+        :raise .exc.AuditCreateError: if a column name is used twice.
+
+        The remaining parameters name the table, its columns and the type
+        of the user version column.
+        """
+        if not user_version_nullable:
+            if user_version is None:
+                _warn_null_user_version()
+            elif callable(user_version):
+                user_version = _warning_when_none(user_version)
+
+        new_version = Column(alembic_version_column_name, REVISIONS_TYPE)
+        old_version = Column(prev_alembic_version_column_name, REVISIONS_TYPE)
+        columns = [
+            Column('id', ID_TYPE, primary_key=True),
+            new_version,
+            old_version,
+            Column(operation_column_name, String(32), nullable=False),
+            Column(direction_column_name, String(32), nullable=False),
+            Column(user_version_column_name, user_version_type),
+            Column(change_time_column_name, CHANGE_TIME_TYPE),
+        ]
+        values = {
+            alembic_version_column_name: functools.partial(
+                CommonColumnValues.new_alembic_version,
+                separator=alembic_version_separator),
+            prev_alembic_version_column_name: functools.partial(
+                CommonColumnValues.old_alembic_version,
+                separator=alembic_version_separator),
+            operation_column_name: CommonColumnValues.operation_type,
+            direction_column_name: CommonColumnValues.operation_direction,
+            user_version_column_name: user_version,
+            change_time_column_name: CommonColumnValues.change_time,
+        }
+        for column, value in extra_columns:
+            columns.append(column)
+            values[column.name] = value
+        names = [column.name for column in columns]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            raise exc.AuditCreateError(
+                'column name used twice: %s' % ', '.join(twice))
+
+        table = Table(
+            table_name, MetaData() if metadata is None else metadata,
+            *columns,
+            CheckConstraint(func.coalesce(new_version, old_version).isnot(None),
+                            name='alembic_versions_nonnull'))
+        return cls(table, values)
+
+    def make_row(self, **kw):
+        """Build the row for one step from the hook's keyword arguments.
+
+        :raise .exc.AuditRuntimeError: if a callable ``make_row`` does not
+            return a dict.
+        """
+        row = self._make_row
+        if callable(row):
+            row = row(**kw)
+            if not hasattr(row, 'items'):
+                raise exc.AuditRuntimeError(
+                    'make_row() should return a dict, not %r' % (row,))
+        return {name: value(**kw) if callable(value) else value
+                for name, value in row.items()}
+
+    def listen(self, ctx, step, **kw):
+        """The ``on_version_apply`` hook: record ``step`` in the table.
+
+        Runs inside the step's transaction, on the step's connection, so
+        the row commits or rolls back with the step.
+        """
+        row = self.make_row(ctx=ctx, step=step, **kw)
+        if ctx not in self._contexts_with_table:
+            self._ensure_table(ctx)
+            self._contexts_with_table.add(ctx)
+        ctx.impl.bulk_insert(self.table, [row])
+        log.debug('recorded %s step %r -> %r in %s',
+                  CommonColumnValues.operation_direction(step=step),
+                  step.source_revision_ids, step.destination_revision_ids,
+                  self.table.name)
+
+    def _ensure_table(self, ctx):
+        if ctx.as_sql:
+            ctx.impl.create_table(self.table, if_not_exists=True)
+        else:
+            self.table.create(ctx.connection, checkfirst=True)

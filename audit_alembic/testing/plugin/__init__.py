@@ -1,0 +1,1 @@
+"""Runner plugins for nose2 and pytest around one shared core."""

@@ -1,0 +1,31 @@
+"""Load the runner plugin modules by file path.
+
+Importing them as ``audit_alembic.testing.plugin.*`` would import
+:mod:`audit_alembic` before coverage starts, so the bootstrap script and
+``conftest.py`` load this file with :func:`runpy.run_path` and call
+:func:`load_adapter`.
+"""
+import importlib.util
+import os
+import sys
+
+PLUGIN_DIR = os.path.dirname(os.path.abspath(__file__))
+#: The name the shared core is registered under in ``sys.modules``.
+CORE_MODULE = 'audit_alembic_plugin_base'
+
+
+def _load(module_name, file_name):
+    if module_name in sys.modules:
+        return sys.modules[module_name]
+    path = os.path.join(PLUGIN_DIR, file_name)
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def load_adapter(runner):
+    """Load the core, then the adapter for ``runner`` ('nose' or 'pytest')."""
+    _load(CORE_MODULE, 'plugin_base.py')
+    return _load('audit_alembic_%splugin' % runner, '%splugin.py' % runner)

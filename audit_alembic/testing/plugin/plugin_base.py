@@ -1,0 +1,225 @@
+"""The runner-agnostic core of the test plugins.
+
+Options are declared once, in :data:`OPTIONS`; each runner adapter hands
+them to its own parser.  Work is split in two phases, as in SQLAlchemy's
+test plugin:
+
+* :func:`pre_begin`, before coverage starts: configure logging, read the
+  ``[db]`` aliases, resolve and check the requested targets.  Nothing from
+  :mod:`audit_alembic` is imported.
+* :func:`post_begin`, after coverage starts: connect to the targets,
+  honour ``--dropfirst`` and publish them in
+  :mod:`audit_alembic.testing.config`.
+
+Bad input raises :class:`UsageError`, whose message is one line fit to
+show the user; adapters print it and exit nonzero.
+"""
+import configparser
+import logging
+import os
+import re
+import sys
+
+#: The checkout root: three levels above audit_alembic/testing/plugin.
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.dirname(os.path.abspath(__file__)))))
+CONFIG_FILES = ('setup.cfg', 'test.cfg')
+GROUP = 'audit-alembic'
+GROUP_DESCRIPTION = 'Database targets and logging for the Audit-Alembic suite'
+
+#: pip requirement providing each DBAPI driver SQLAlchemy may ask for.
+DRIVER_PACKAGES = {
+    'psycopg': 'psycopg[binary]',
+    'psycopg2': 'psycopg2-binary',
+    'pg8000': 'pg8000',
+    'asyncpg': 'asyncpg',
+    'pymysql': 'PyMySQL',
+    'mysqldb': 'mysqlclient',
+    'mysqlconnector': 'mysql-connector-python',
+    'mariadbconnector': 'mariadb',
+    'oracledb': 'oracledb',
+    'pyodbc': 'pyodbc',
+    'pymssql': 'pymssql',
+}
+
+
+class UsageError(Exception):
+    """Bad input from the command line or a config file; one-line message."""
+
+
+def _target(kind):
+    def tag(value):
+        return (kind, value)
+    tag.__name__ = kind  # argparse names the type in its error messages
+    return tag
+
+
+#: (flags, argparse keywords) of every option the plugins add.
+OPTIONS = [
+    (('--db',), dict(
+        action='append', dest='targets', type=_target('db'), metavar='NAME',
+        help='run against the database alias NAME from the [db] section '
+             'of setup.cfg or test.cfg (repeatable; see --dbs)')),
+    (('--dburi',), dict(
+        action='append', dest='targets', type=_target('dburi'),
+        metavar='URL', help='run against this SQLAlchemy URL (repeatable)')),
+    (('--dbs',), dict(
+        action='store_true', dest='list_dbs',
+        help='list the --db aliases with their URLs and exit')),
+    (('--dropfirst',), dict(
+        action='store_true', dest='dropfirst',
+        help='drop every table of the target databases before running')),
+    (('--log-info',), dict(
+        action='append', dest='log_info', metavar='LOGGER',
+        help='show the INFO records of LOGGER on the console (repeatable)')),
+    (('--log-debug',), dict(
+        action='append', dest='log_debug', metavar='LOGGER',
+        help='show the DEBUG records of LOGGER on the console (repeatable)')),
+]
+
+
+def setup_options(make_option):
+    """Declare every option through ``make_option(*flags, **keywords)``."""
+    for flags, keywords in OPTIONS:
+        make_option(*flags, **keywords)
+
+
+def mask(url):
+    """``url`` with its password, if any, replaced by ``***``."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return re.sub(r'(//[^:/@]*:)[^@]*@', r'\1***@', url)
+
+
+def read_aliases(root=ROOT):
+    """The ``[db]`` aliases of setup.cfg, overridden by test.cfg."""
+    parser = configparser.ConfigParser(interpolation=None)
+    for name in CONFIG_FILES:
+        path = os.path.join(root, name)
+        try:
+            parser.read(path)
+        except configparser.Error as err:
+            raise UsageError('malformed %s: %s' % (name, _config_problem(err)))
+    return dict(parser.items('db')) if parser.has_section('db') else {}
+
+
+def _config_problem(err):
+    lineno = getattr(err, 'lineno', None)
+    if isinstance(err, configparser.ParsingError) and err.errors:
+        lineno, line = err.errors[0]
+        return 'line %d: cannot parse %s' % (lineno, line.strip())
+    message = getattr(err, 'message', str(err)).splitlines()[0]
+    message = re.sub(r"^While reading from '[^']*' ", '', message)
+    return ('line %d: %s' % (lineno, message)) if lineno else message
+
+
+def format_aliases(aliases):
+    """The ``--dbs`` listing."""
+    width = max([len(name) for name in aliases] + [10])
+    lines = ['Available --db options (use --dburi to override)']
+    lines += ['%*s    %s' % (width, name, mask(url))
+              for name, url in sorted(aliases.items())]
+    return '\n'.join(lines)
+
+
+def resolve_targets(requested, aliases):
+    """Turn ``--db``/``--dburi`` values, in command-line order, into
+    ``(label, URL)`` pairs; labels are unique identifiers."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+    requested = requested or [('db', 'default')]
+    targets, labels = [], set()
+    for kind, value in requested:
+        if kind == 'db':
+            if value not in aliases:
+                raise UsageError('unknown --db alias %r; valid aliases: %s'
+                                 % (value, ', '.join(sorted(aliases))))
+            label, raw, source = value, aliases[value], '[db] alias %r' % value
+        else:
+            label, raw, source = None, value, '--dburi'
+        try:
+            url = make_url(raw)
+        except ArgumentError:
+            raise UsageError('malformed %s: %r is not a SQLAlchemy URL'
+                             % (source, mask(raw))) from None
+        _check_driver(url, source)
+        label = re.sub(r'\W+', '_', label or url.get_backend_name())
+        base, n = label, 1
+        while label in labels:
+            n += 1
+            label = '%s_%d' % (base, n)
+        labels.add(label)
+        targets.append((label, url))
+    return targets
+
+
+def _check_driver(url, source):
+    from sqlalchemy.exc import NoSuchModuleError
+    try:
+        dialect = url.get_dialect()
+    except NoSuchModuleError:
+        raise UsageError('%s names an unknown database dialect %r'
+                         % (source, url.drivername)) from None
+    try:
+        dialect.import_dbapi()
+    except ImportError as err:
+        driver = url.get_driver_name() or dialect.driver
+        package = DRIVER_PACKAGES.get(driver, err.name or driver)
+        raise UsageError('%s needs the %s driver, which is not installed: '
+                         "pip install '%s'" % (source, driver, package)
+                         ) from None
+
+
+def configure_logging(log_info, log_debug, stream=None):
+    """Send the named loggers' records to the console at the given level."""
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(logging.Formatter('%(levelname)s %(name)s %(message)s'))
+    for names, level in ((log_info, logging.INFO), (log_debug, logging.DEBUG)):
+        for name in names or ():
+            logger = logging.getLogger(name)
+            logger.setLevel(level)
+            if handler not in logger.handlers:
+                logger.addHandler(handler)
+            logger.propagate = False
+
+
+#: Targets resolved by pre_begin, handed to post_begin.
+_targets = []
+_options = None
+
+
+def pre_begin(options):
+    """Phase one; returns a message to print and exit 0 with, or None."""
+    global _options
+    _options = options
+    configure_logging(options.log_info, options.log_debug)
+    aliases = read_aliases()
+    if options.list_dbs:
+        return format_aliases(aliases)
+    _targets[:] = resolve_targets(options.targets, aliases)
+    return None
+
+
+def post_begin():
+    """Phase two: connect, honour --dropfirst, publish the targets."""
+    from audit_alembic.testing import config
+    from audit_alembic.testing import provision
+    try:
+        config.set_targets(provision.connect_all(
+            [provision.Target(label, url) for label, url in _targets]))
+        if _options.dropfirst:
+            for target in config.targets:
+                print(provision.drop_all_tables(target), file=sys.stderr)
+    except provision.TargetError as err:
+        raise UsageError(str(err)) from None
+
+
+def describe_targets():
+    """One line naming the targets, passwords masked."""
+    return 'Database target%s: %s' % (
+        's' if len(_targets) > 1 else '',
+        ', '.join('%s (%s)' % (label, url.render_as_string(hide_password=True))
+                  for label, url in _targets))

@@ -1,0 +1,1 @@
+"""The Audit-Alembic test suite; run it with ./sqla_nose.py or pytest."""
