@@ -15,7 +15,8 @@ class Test(Command):
 
     description = 'run the test suite with ./sqla_nose.py'
     user_options = [
-        ('test-args=', 'a', 'arguments for sqla_nose.py, e.g. "-v --db mysql"'),
+        ('test-args=', 'a',
+         'arguments for sqla_nose.py, e.g. "-v --db mysql"'),
     ]
 
     def initialize_options(self):

@@ -148,8 +148,9 @@ class Auditor:
         table = Table(
             table_name, MetaData() if metadata is None else metadata,
             *columns,
-            CheckConstraint(func.coalesce(new_version, old_version).isnot(None),
-                            name='alembic_versions_nonnull'))
+            CheckConstraint(
+                func.coalesce(new_version, old_version).isnot(None),
+                name='alembic_versions_nonnull'))
         return cls(table, values)
 
     def make_row(self, **kw):

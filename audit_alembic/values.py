@@ -38,10 +38,12 @@ class CommonColumnValues:
 
     @staticmethod
     def new_alembic_version(step=None, separator=DEFAULT_SEPARATOR, **_):
-        """The revision(s) the step leads to, joined by ``separator``."""
-        return separator.join(step.destination_revision_ids)
+        """The revision(s) the step leads to, sorted, joined by
+        ``separator``."""
+        return separator.join(sorted(step.destination_revision_ids))
 
     @staticmethod
     def old_alembic_version(step=None, separator=DEFAULT_SEPARATOR, **_):
-        """The revision(s) the step starts from, joined by ``separator``."""
-        return separator.join(step.source_revision_ids)
+        """The revision(s) the step starts from, sorted, joined by
+        ``separator``."""
+        return separator.join(sorted(step.source_revision_ids))

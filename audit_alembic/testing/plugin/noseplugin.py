@@ -107,7 +107,8 @@ class AuditAlembicPlugin(Plugin):
 
     def createdTestSuite(self, event):
         if self.test_names and not event.suite.countTestCases():
-            fail('no tests found in %s' % ', '.join(map(repr, self.test_names)))
+            fail('no tests found in %s'
+                 % ', '.join(map(repr, self.test_names)))
 
     def startTestRun(self, event):
         if self.session.verbosity > 1:

@@ -176,7 +176,8 @@ def _check_driver(url, source):
 def configure_logging(log_info, log_debug, stream=None):
     """Send the named loggers' records to the console at the given level."""
     handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(logging.Formatter('%(levelname)s %(name)s %(message)s'))
+    handler.setFormatter(
+        logging.Formatter('%(levelname)s %(name)s %(message)s'))
     for names, level in ((log_info, logging.INFO), (log_debug, logging.DEBUG)):
         for name in names or ():
             logger = logging.getLogger(name)

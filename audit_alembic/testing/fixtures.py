@@ -1,0 +1,282 @@
+"""A base TestCase and throwaway Alembic environments for tests.
+
+Example::
+
+    class UpgradeTest(TestBase):
+        __backend__ = True          # under pytest: once per --db target
+
+        def test_upgrade(self):
+            env = self.scratch_env([Rev('a'), Rev('b', 'a')])
+            env.run('upgrade', 'head')
+            self.assertEqual(len(env.history()), 2)
+"""
+import collections
+import io
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from sqlalchemy import MetaData
+from sqlalchemy import inspect
+from sqlalchemy import select
+
+from . import config
+
+#: A revision of a scratch environment.  ``down`` is None (a root), an id
+#: or a tuple of ids (a merge); ``upgrade``/``downgrade`` replace the
+#: default bodies, which create and drop table ``scratch_<id>``.
+Rev = collections.namedtuple(
+    'Rev', 'id down depends_on upgrade downgrade',
+    defaults=(None, None, None, None))
+
+ENV_PY = '''\
+"""env.py of a scratch environment built by audit_alembic.testing."""
+from alembic import context
+from sqlalchemy import engine_from_config
+from sqlalchemy import pool
+
+import audit_alembic
+
+config = context.config
+auditor = config.attributes.get('auditor') or audit_alembic.Auditor.create(
+    config.get_main_option('user_version'))
+options = dict(config.attributes.get('configure_options', {}),
+               on_version_apply=auditor.listen)
+
+
+def run_migrations_offline():
+    context.configure(url=config.get_main_option('sqlalchemy.url'),
+                      literal_binds=True, **options)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations(connection):
+    context.configure(connection=connection, **options)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online():
+    connection = config.attributes.get('connection')
+    if connection is not None:
+        run_migrations(connection)
+        return
+    engine = engine_from_config(config.get_section(config.config_ini_section),
+                                prefix='sqlalchemy.', poolclass=pool.NullPool)
+    with engine.connect() as connection:
+        run_migrations(connection)
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()
+'''
+
+SCRIPT_MAKO = '''\
+"""${message}"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = ${repr(up_revision)}
+down_revision = ${repr(down_revision)}
+branch_labels = ${repr(branch_labels)}
+depends_on = ${repr(depends_on)}
+
+
+def upgrade():
+    ${upgrade_body}
+
+
+def downgrade():
+    ${downgrade_body}
+'''
+
+ALEMBIC_INI = '''\
+[alembic]
+script_location = %(here)s/scripts
+sqlalchemy.url = {url}
+user_version = {user_version}
+'''
+
+
+def scratch_table(revision_id):
+    """The table the default body of revision ``revision_id`` creates."""
+    return 'scratch_%s' % revision_id.lower()
+
+
+class ScratchEnvironment:
+    """A throwaway Alembic project on one database.
+
+    It lives in a temporary directory, holds the given revisions, and on
+    :meth:`close` removes the directory and drops the tables it owns
+    (the version table, the history table and the revisions' tables).
+    It refuses to start if one of those already exists: the suite never
+    touches a table it did not create.
+    """
+
+    def __init__(self, engine, revisions=(), auditor=None,
+                 user_version='1.0', url=None, **configure_options):
+        self.engine = engine
+        self.url = url or engine.url
+        self.directory = tempfile.mkdtemp(prefix='audit_alembic_')
+        self.ini_path = os.path.join(self.directory, 'alembic.ini')
+        self.owned_tables = set()
+        self._init_project(user_version)
+        self.config.attributes['auditor'] = auditor
+        self.config.attributes['configure_options'] = configure_options
+        self.own(configure_options.get('version_table', 'alembic_version'))
+        self.own(auditor.table.name if auditor else 'alembic_version_history')
+        for revision in revisions:
+            self.add_revision(revision)
+
+    def _init_project(self, user_version):
+        scripts = os.path.join(self.directory, 'scripts')
+        os.makedirs(os.path.join(scripts, 'versions'))
+        url = self.url.render_as_string(hide_password=False)
+        for path, text in (
+                (os.path.join(scripts, 'env.py'), ENV_PY),
+                (os.path.join(scripts, 'script.py.mako'), SCRIPT_MAKO),
+                (self.ini_path, ALEMBIC_INI.format(
+                    url=url.replace('%', '%%'), user_version=user_version))):
+            with open(path, 'w') as f:
+                f.write(text)
+        self.config = Config(self.ini_path, stdout=io.StringIO())
+
+    def own(self, table_name):
+        """Make ``table_name`` one of the tables :meth:`close` drops.
+
+        :raise RuntimeError: if the database already has such a table.
+        """
+        if inspect(self.engine).has_table(table_name):
+            raise RuntimeError(
+                'table %r already exists in %s; the test suite never touches '
+                'tables it did not create: use an empty database or '
+                '--dropfirst' % (
+                    table_name, self.url.render_as_string(hide_password=True)))
+        self.owned_tables.add(table_name)
+
+    def add_revision(self, revision):
+        """Write the script of a :class:`Rev` with Alembic's own API."""
+        table = scratch_table(revision.id)
+        if revision.upgrade is None:
+            self.own(table)
+        down = revision.down
+        ScriptDirectory.from_config(self.config).generate_revision(
+            revision.id, 'revision %s' % revision.id,
+            head=list(down) if isinstance(down, tuple) else (down or 'base'),
+            splice=True, refresh=True, depends_on=revision.depends_on,
+            upgrade_body=revision.upgrade or
+            'op.create_table(%r, sa.Column("id", sa.Integer, '
+            'primary_key=True))' % table,
+            downgrade_body=revision.downgrade or 'op.drop_table(%r)' % table)
+
+    def run(self, name, *args, **kw):
+        """Run Alembic command ``name`` (e.g. ``'upgrade', 'head'``) online.
+
+        The command runs on one connection of the target engine, committed
+        at the end.
+        """
+        with self.engine.connect() as connection:
+            self.config.attributes['connection'] = connection
+            try:
+                getattr(command, name)(self.config, *args, **kw)
+                connection.commit()
+            finally:
+                del self.config.attributes['connection']
+
+    def sql(self, name, *args, **kw):
+        """Run Alembic command ``name`` offline; return the SQL script."""
+        self.config.output_buffer = io.StringIO()
+        getattr(command, name)(self.config, *args, sql=True, **kw)
+        return self.config.output_buffer.getvalue()
+
+    def alembic(self, *args, **kw):
+        """Run the real ``alembic`` command line in this project's folder.
+
+        Returns the :class:`subprocess.CompletedProcess`, text captured.
+        """
+        return subprocess.run(
+            [sys.executable, '-m', 'alembic', '-c', self.ini_path] +
+            list(args), cwd=self.directory, capture_output=True, text=True,
+            timeout=120, **kw)
+
+    def history(self, table_name='alembic_version_history'):
+        """The rows of the history table, oldest first, as dicts."""
+        metadata = MetaData()
+        metadata.reflect(self.engine, only=[table_name])
+        table = metadata.tables[table_name]
+        with self.engine.connect() as connection:
+            return [dict(row._mapping) for row in connection.execute(
+                select(table).order_by(table.c.id))]
+
+    def heads(self):
+        """The revisions the database is at, per its version table."""
+        from alembic.runtime.migration import MigrationContext
+        with self.engine.connect() as connection:
+            return set(MigrationContext.configure(
+                connection, opts=self.config.attributes['configure_options']
+            ).get_current_heads())
+
+    def close(self):
+        """Drop the owned tables that exist; remove the folder."""
+        existing = set(inspect(self.engine).get_table_names())
+        metadata = MetaData()
+        metadata.reflect(self.engine,
+                         only=sorted(self.owned_tables & existing))
+        metadata.drop_all(self.engine)
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+class TestBase(unittest.TestCase):
+    """Base class for tests that use a database target.
+
+    ``__backend__ = True`` makes pytest collect the class once per target
+    (``ClassName_<target>``); otherwise, and under nose2, tests use the
+    first target.
+    """
+
+    __backend__ = False
+    __target__ = None
+
+    @property
+    def target(self):
+        """The :class:`~.provision.Target` this test runs against."""
+        return self.__target__ or config.first_target()
+
+    @property
+    def engine(self):
+        return self.target.engine
+
+    @property
+    def url(self):
+        return self.target.url
+
+    @property
+    def dialect_name(self):
+        return self.engine.dialect.name
+
+    def scratch_env(self, revisions=(), **kw):
+        """A :class:`ScratchEnvironment` on this test's target, removed
+        after the test."""
+        env = ScratchEnvironment(self.engine, revisions, **kw)
+        self.addCleanup(env.close)
+        return env
+
+    def file_database_url(self):
+        """A URL other processes can reach: the target's own, or for an
+        in-memory SQLite target a file removed after the test."""
+        url = self.url
+        if url.get_backend_name() == 'sqlite' and url.database in (
+                None, '', ':memory:'):
+            directory = tempfile.mkdtemp(prefix='audit_alembic_db_')
+            self.addCleanup(shutil.rmtree, directory, True)
+            url = url.set(database=os.path.join(directory, 'test.db'))
+        return url

@@ -1,0 +1,63 @@
+"""pytest adapter: translates pytest hooks into calls on the shared core.
+
+``test/conftest.py`` loads it through :mod:`bootstrap` and re-exports its
+hooks.  A test class with ``__backend__ = True`` is collected once per
+target, as ``ClassName_<target>``; other tests run against the first.
+"""
+import inspect
+
+import pytest
+
+if __package__:
+    from . import plugin_base
+else:
+    import audit_alembic_plugin_base as plugin_base
+
+__all__ = ['pytest_addoption', 'pytest_cmdline_main', 'pytest_sessionstart',
+           'pytest_report_header', 'pytest_pycollect_makeitem']
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup(plugin_base.GROUP, plugin_base.GROUP_DESCRIPTION)
+    plugin_base.setup_options(group.addoption)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config):
+    try:
+        message = plugin_base.pre_begin(config.option)
+    except plugin_base.UsageError as err:
+        raise pytest.UsageError(str(err)) from None
+    if message is not None:
+        print(message)
+        return 0
+    return None
+
+
+def pytest_sessionstart(session):
+    try:
+        plugin_base.post_begin()
+    except plugin_base.UsageError as err:
+        raise pytest.UsageError(str(err)) from None
+
+
+def pytest_report_header(config):
+    return plugin_base.describe_targets()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pycollect_makeitem(collector, name, obj):
+    """Collect a ``__backend__`` class once per target."""
+    if not (inspect.isclass(obj) and getattr(obj, '__backend__', False)
+            and '__target__' not in vars(obj)):
+        return None
+    from audit_alembic.testing import config
+    items = []
+    for target in config.targets:
+        per_target = type('%s_%s' % (name, target.label), (obj,),
+                          {'__target__': target, '__module__': obj.__module__})
+        # pytest finds a class by name in its module.
+        setattr(collector.obj, per_target.__name__, per_target)
+        items.append(collector.ihook.pytest_pycollect_makeitem(
+            collector=collector, name=per_target.__name__, obj=per_target))
+    return items
