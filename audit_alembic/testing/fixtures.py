@@ -11,6 +11,7 @@ Example::
             self.assertEqual(len(env.history()), 2)
 """
 import collections
+import contextlib
 import io
 import os
 import shutil
@@ -169,6 +170,10 @@ class ScratchEnvironment:
         if revision.upgrade is None:
             self.own(table)
         down = revision.down
+        with contextlib.redirect_stdout(io.StringIO()):
+            self._generate(revision, table, down)
+
+    def _generate(self, revision, table, down):
         ScriptDirectory.from_config(self.config).generate_revision(
             revision.id, 'revision %s' % revision.id,
             head=list(down) if isinstance(down, tuple) else (down or 'base'),
@@ -271,12 +276,14 @@ class TestBase(unittest.TestCase):
         return env
 
     def file_database_url(self):
-        """A URL other processes can reach: the target's own, or for an
-        in-memory SQLite target a file removed after the test."""
+        """A URL other processes can reach from any directory: the
+        target's own (SQLite paths made absolute), or for an in-memory
+        SQLite target a file removed after the test."""
         url = self.url
-        if url.get_backend_name() == 'sqlite' and url.database in (
-                None, '', ':memory:'):
+        if url.get_backend_name() != 'sqlite':
+            return url
+        if url.database in (None, '', ':memory:'):
             directory = tempfile.mkdtemp(prefix='audit_alembic_db_')
             self.addCleanup(shutil.rmtree, directory, True)
-            url = url.set(database=os.path.join(directory, 'test.db'))
-        return url
+            return url.set(database=os.path.join(directory, 'test.db'))
+        return url.set(database=os.path.abspath(url.database))

@@ -77,7 +77,7 @@ class AuditAlembicPlugin(Plugin):
         group = self.session.argparse.add_argument_group(
             plugin_base.GROUP, plugin_base.GROUP_DESCRIPTION)
         plugin_base.setup_options(group.add_argument)
-        self.test_names = []
+        self.test_names = {}  # as nose2 takes them -> as typed
         self.begun = False
 
     def handleArgs(self, event):
@@ -89,15 +89,16 @@ class AuditAlembicPlugin(Plugin):
             print(message)
             sys.exit(0)
         names = event.args.testNames
-        names[:] = [normalize_name(name) for name in names]
-        self.test_names = list(names)
+        self.test_names = dict(zip(map(normalize_name, names), names))
+        names[:] = self.test_names
 
     def loadTestsFromNames(self, event):
         # The first hook after coverage starts (in createTests).
         if self.begun:
             return
         self.begun = True
-        missing = [name for name in event.names if not name_exists(name)]
+        missing = [typed for name, typed in self.test_names.items()
+                   if not name_exists(name)]
         if missing:
             fail('no test matches %s' % ', '.join(map(repr, missing)))
         try:
@@ -108,7 +109,7 @@ class AuditAlembicPlugin(Plugin):
     def createdTestSuite(self, event):
         if self.test_names and not event.suite.countTestCases():
             fail('no tests found in %s'
-                 % ', '.join(map(repr, self.test_names)))
+                 % ', '.join(map(repr, self.test_names.values())))
 
     def startTestRun(self, event):
         if self.session.verbosity > 1:

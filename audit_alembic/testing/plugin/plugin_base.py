@@ -91,7 +91,12 @@ def mask(url):
     try:
         return make_url(url).render_as_string(hide_password=True)
     except ArgumentError:
-        return re.sub(r'(//[^:/@]*:)[^@]*@', r'\1***@', url)
+        return _mask_text(url)
+
+
+def _mask_text(text):
+    """``text`` with anything shaped like a URL password masked."""
+    return re.sub(r'(//[^:/@\s]*:)[^@\s]*@', r'\1***@', text)
 
 
 def read_aliases(root=ROOT):
@@ -107,13 +112,15 @@ def read_aliases(root=ROOT):
 
 
 def _config_problem(err):
-    lineno = getattr(err, 'lineno', None)
+    if isinstance(err, configparser.MissingSectionHeaderError):
+        return 'line %d: no [section] header before %s' % (
+            err.lineno, _mask_text(err.line.strip()))
     if isinstance(err, configparser.ParsingError) and err.errors:
         lineno, line = err.errors[0]
-        return 'line %d: cannot parse %s' % (lineno, line.strip())
-    message = getattr(err, 'message', str(err)).splitlines()[0]
-    message = re.sub(r"^While reading from '[^']*' ", '', message)
-    return ('line %d: %s' % (lineno, message)) if lineno else message
+        return 'line %d: cannot parse %s' % (lineno, _mask_text(line.strip()))
+    message = re.sub(r"^While reading from .*?\[line\s+(\d+)\]: ",
+                     r'line \1: ', str(err).splitlines()[0])
+    return _mask_text(message)
 
 
 def format_aliases(aliases):

@@ -1,0 +1,1 @@
+"""Tests of the runner: ./sqla_nose.py, the pytest plugin, setup.py."""

@@ -1,0 +1,27 @@
+import os
+import unittest
+
+import audit_alembic
+from audit_alembic.testing.fixtures import TestBase
+
+CHECKOUT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.dirname(os.path.abspath(__file__)))))
+
+
+class SampleTest(unittest.TestCase):
+    def test_checkout_package_comes_first(self):
+        self.assertEqual(os.path.dirname(os.path.dirname(
+            os.path.abspath(audit_alembic.__file__))), CHECKOUT)
+
+    def test_fails_on_request(self):
+        self.assertFalse(os.environ.get('AUDIT_ALEMBIC_SAMPLE_FAIL'),
+                         'failing as AUDIT_ALEMBIC_SAMPLE_FAIL asks')
+
+
+class SampleBackendTest(TestBase):
+    __backend__ = True
+
+    def test_target_answers(self):
+        with self.engine.connect() as connection:
+            self.assertEqual(connection.exec_driver_sql('SELECT 1').scalar(),
+                             1)

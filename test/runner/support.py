@@ -1,0 +1,58 @@
+"""Run the real runner on a copy of this checkout."""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+COPIED = ['sqla_nose.py', 'setup.py', 'setup.cfg', 'audit_alembic', 'test']
+PASSWORD = 'sekrit'
+
+
+class Checkout:
+    """A copy of the checkout in a temporary folder, for runs that write
+    test.cfg or database files without touching the real one."""
+
+    def __init__(self):
+        self.root = tempfile.mkdtemp(prefix='audit_alembic_checkout_')
+        ignore = shutil.ignore_patterns('__pycache__', '*.db', 'test.cfg')
+        for name in COPIED:
+            source = os.path.join(ROOT, name)
+            target = os.path.join(self.root, name)
+            if os.path.isdir(source):
+                shutil.copytree(source, target, ignore=ignore)
+            else:
+                shutil.copy2(source, target)
+
+    def path(self, *parts):
+        return os.path.join(self.root, *parts)
+
+    def write_test_cfg(self, text):
+        with open(self.path('test.cfg'), 'w') as f:
+            f.write(text)
+
+    def run(self, *args, cwd=None, env=None, timeout=120):
+        """Run a command in the checkout; returns the CompletedProcess
+        with ``.output`` holding stdout and stderr together."""
+        environ = dict(os.environ)
+        environ.pop('AUDIT_ALEMBIC_SAMPLE_FAIL', None)
+        environ.update(env or {})
+        result = subprocess.run(
+            list(args), cwd=cwd or self.root, env=environ, timeout=timeout,
+            stdin=subprocess.DEVNULL, capture_output=True, text=True)
+        result.output = result.stdout + result.stderr
+        return result
+
+    def nose(self, *args, **kw):
+        """Run ./sqla_nose.py with ``args``."""
+        return self.run(sys.executable, self.path('sqla_nose.py'), *args, **kw)
+
+    def pytest(self, *args, **kw):
+        """Run pytest with ``args``."""
+        return self.run(sys.executable, '-m', 'pytest', '-p',
+                        'no:cacheprovider', *args, **kw)
+
+    def remove(self):
+        shutil.rmtree(self.root, ignore_errors=True)

@@ -1,0 +1,154 @@
+"""./sqla_nose.py: bootstrap, test selection, options, coverage."""
+import os
+import re
+import sys
+import sysconfig
+import unittest
+
+from test.runner.support import Checkout
+
+SAMPLE = 'test.runner.sample.test_sample'
+SAMPLE_TESTS = 3
+
+
+def ran(result):
+    match = re.search(r'^Ran (\d+) tests?', result.output, re.M)
+    return int(match.group(1)) if match else None
+
+
+class NoseRunnerTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.checkout = Checkout()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.checkout.remove()
+
+    def assertOneLineError(self, result, *fragments, code=2):
+        self.assertEqual(result.returncode, code, result.output)
+        self.assertNotIn('Traceback', result.output)
+        lines = result.stderr.strip().splitlines()
+        self.assertEqual(len(lines), 1, result.stderr)
+        for fragment in fragments:
+            self.assertIn(fragment, lines[0])
+
+    def test_verbose_run_names_the_target_first(self):
+        result = self.checkout.nose('-v', SAMPLE)
+        self.assertEqual(result.returncode, 0, result.output)
+        lines = result.stderr.splitlines()
+        self.assertEqual(lines[0], 'Database target: default (sqlite://)')
+        self.assertRegex(lines[1], r'^test_\w+ .* \.\.\. ok$')
+        self.assertEqual(ran(result), SAMPLE_TESTS)
+
+    def test_selection_forms(self):
+        forms = [
+            (SAMPLE, SAMPLE_TESTS),
+            (SAMPLE + ':SampleTest', 2),
+            (SAMPLE + ':SampleTest.test_fails_on_request', 1),
+            (SAMPLE + '.SampleTest.test_fails_on_request', 1),
+            ('test.runner.sample', SAMPLE_TESTS),
+            ('runner/sample/', SAMPLE_TESTS),
+            ('runner/sample/test_sample.py', SAMPLE_TESTS),
+            ('test/runner/sample/test_sample.py', SAMPLE_TESTS),
+        ]
+        for name, count in forms:
+            with self.subTest(name=name):
+                result = self.checkout.nose(name)
+                self.assertEqual(result.returncode, 0, result.output)
+                self.assertEqual(ran(result), count, result.output)
+
+    def test_path_relative_to_the_current_directory(self):
+        result = self.checkout.nose('sample/test_sample.py',
+                                    cwd=self.checkout.path('test', 'runner'))
+        self.assertEqual(ran(result), SAMPLE_TESTS, result.output)
+
+    def test_names_matching_nothing(self):
+        for name in ('test.runner.nope', SAMPLE + ':Nope',
+                     SAMPLE + ':SampleTest.test_nope', 'nowhere/'):
+            with self.subTest(name=name):
+                result = self.checkout.nose(name)
+                self.assertOneLineError(result, 'no test matches %r' % name)
+
+    def test_failure_exits_nonzero(self):
+        result = self.checkout.nose(
+            SAMPLE, env={'AUDIT_ALEMBIC_SAMPLE_FAIL': '1'})
+        self.assertEqual(result.returncode, 1)
+        self.assertIn('FAILED (failures=1)', result.output)
+
+    def test_help_lists_the_options_under_their_heading(self):
+        result = self.checkout.nose('--help')
+        self.assertEqual(result.returncode, 0)
+        section = result.stdout.split('\naudit-alembic:\n', 1)[1]
+        for option in ('--db NAME', '--dburi URL', '--dbs', '--dropfirst',
+                       '--log-info LOGGER', '--log-debug LOGGER'):
+            self.assertIn(option, section)
+
+    def test_log_flags(self):
+        name = 'test.audit.test_recording:RecordingTest.test_table_definition'
+        quiet = self.checkout.nose(name)
+        self.assertNotIn('audit_alembic.auditor', quiet.output)
+        result = self.checkout.nose(
+            name, '--log-debug=audit_alembic', '--log-info=sqlalchemy.engine')
+        self.assertEqual(result.returncode, 0, result.output)
+        self.assertRegex(result.stderr,
+                         r"DEBUG audit_alembic.auditor recorded up step")
+        self.assertRegex(result.stderr,
+                         r'INFO sqlalchemy.engine.Engine \s*CREATE TABLE')
+        self.assertNotRegex(result.stderr, r'DEBUG sqlalchemy')
+
+    def test_coverage_counts_import_time_lines(self):
+        result = self.checkout.nose('--with-coverage', 'test.audit.test_api')
+        self.assertEqual(result.returncode, 0, result.output)
+        for module in ('__init__.py', 'exc.py'):
+            self.assertRegex(
+                result.output,
+                r'audit_alembic/%s\s+\d+\s+0\s+100%%' % re.escape(module))
+
+
+class SqliteFallbackTest(unittest.TestCase):
+    """A Python without sqlite3: simulated by a module that fails to import."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.checkout = Checkout()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.checkout.remove()
+
+    def setUp(self):
+        self.no_sqlite = self.checkout.path(
+            'no_sqlite_' + self._testMethodName)
+        os.makedirs(os.path.join(self.no_sqlite, 'sqlite3'))
+        with open(os.path.join(self.no_sqlite, 'sqlite3', '__init__.py'),
+                  'w') as f:
+            f.write('raise ImportError("built without sqlite3")\n')
+
+    def test_says_how_to_install_a_replacement(self):
+        result = self.checkout.nose(SAMPLE,
+                                    env={'PYTHONPATH': self.no_sqlite})
+        self.assertNotEqual(result.returncode, 0)
+        self.assertNotIn('Traceback', result.output)
+        self.assertIn("pip install 'pysqlite3-binary'", result.stderr)
+
+    def test_falls_back_to_pysqlite3(self):
+        # A stand-in pysqlite3 made of the standard library's own module.
+        package = os.path.join(self.no_sqlite, 'pysqlite3')
+        os.makedirs(package, exist_ok=True)
+        stdlib = os.path.join(sysconfig.get_paths()['stdlib'], 'sqlite3')
+        with open(os.path.join(stdlib, 'dbapi2.py')) as f:
+            dbapi2 = f.read()
+        with open(os.path.join(package, 'dbapi2.py'), 'w') as f:
+            f.write(dbapi2)
+        with open(os.path.join(package, '__init__.py'), 'w') as f:
+            f.write('from pysqlite3.dbapi2 import *  # noqa\n'
+                    'from pysqlite3 import dbapi2  # noqa\n')
+        result = self.checkout.nose('-v', SAMPLE,
+                                    env={'PYTHONPATH': self.no_sqlite})
+        self.assertEqual(result.returncode, 0, result.output)
+        self.assertEqual(ran(result), SAMPLE_TESTS)
+
+
+if sys.platform == 'win32':  # pragma: no cover
+    raise unittest.SkipTest('the runner tests use POSIX paths')

@@ -1,0 +1,100 @@
+"""The same options under pytest, and ``python setup.py test``."""
+import re
+import sys
+import unittest
+
+from test.runner.support import Checkout
+
+SAMPLE_DIR = 'test/runner/sample'
+
+
+class PytestRunnerTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.checkout = Checkout()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.checkout.remove()
+
+    def test_backend_classes_run_once_per_target(self):
+        result = self.checkout.pytest('-v', SAMPLE_DIR, '--db', 'sqlite',
+                                      '--db', 'sqlite_file')
+        self.assertEqual(result.returncode, 0, result.output)
+        passed = re.findall(r'::(\w+::\w+) PASSED', result.stdout)
+        self.assertEqual(sorted(passed), [
+            'SampleBackendTest_sqlite::test_target_answers',
+            'SampleBackendTest_sqlite_file::test_target_answers',
+            'SampleTest::test_checkout_package_comes_first',
+            'SampleTest::test_fails_on_request',
+        ])
+        self.assertIn('Database targets: sqlite (sqlite://), sqlite_file '
+                      '(sqlite:///audit_alembic_test.db)', result.stdout)
+
+    def test_default_target_is_in_memory_sqlite(self):
+        result = self.checkout.pytest('-v', SAMPLE_DIR)
+        self.assertIn('Database target: default (sqlite://)', result.stdout)
+        self.assertIn('SampleBackendTest_default::test_target_answers PASSED',
+                      result.stdout)
+
+    def test_options_in_help(self):
+        result = self.checkout.pytest('--help')
+        section = result.stdout.split(
+            '\nDatabase targets and logging for the Audit-Alembic suite:\n',
+            1)[1]
+        for option in ('--db=NAME', '--dburi=URL', '--dbs', '--dropfirst',
+                       '--log-info=LOGGER', '--log-debug=LOGGER'):
+            self.assertIn(option, section)
+
+    def test_dbs(self):
+        result = self.checkout.pytest('--dbs')
+        self.assertEqual(result.returncode, 0, result.output)
+        self.assertIn('postgresql+psycopg://scott:***@127.0.0.1:5432/test',
+                      result.stdout)
+        self.assertNotIn('tiger', result.output)
+
+    def test_bad_alias_is_a_usage_error(self):
+        result = self.checkout.pytest(SAMPLE_DIR, '--db', 'nope')
+        self.assertEqual(result.returncode, 4, result.output)
+        self.assertIn("ERROR: unknown --db alias 'nope'", result.stderr)
+        self.assertNotIn('Traceback', result.output)
+
+    def test_failure_exits_nonzero(self):
+        result = self.checkout.pytest(
+            SAMPLE_DIR, env={'AUDIT_ALEMBIC_SAMPLE_FAIL': '1'})
+        self.assertEqual(result.returncode, 1, result.output)
+
+    def test_coverage_counts_import_time_lines(self):
+        result = self.checkout.pytest('--cov=audit_alembic',
+                                      'test/audit/test_api.py')
+        self.assertEqual(result.returncode, 0, result.output)
+        for module in ('__init__.py', 'exc.py'):
+            self.assertRegex(
+                result.stdout,
+                r'audit_alembic/%s\s+\d+\s+0\s+100%%' % re.escape(module))
+
+
+class SetupPyTestCommandTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.checkout = Checkout()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.checkout.remove()
+
+    def setup_py_test(self, args, **kw):
+        return self.checkout.run(sys.executable, 'setup.py', '-q', 'test',
+                                 '--test-args', args, **kw)
+
+    def test_runs_the_suite_with_arguments(self):
+        result = self.setup_py_test('-v test.runner.sample')
+        self.assertEqual(result.returncode, 0, result.output)
+        self.assertIn('Database target: default (sqlite://)', result.output)
+        self.assertRegex(result.output, r'Ran 3 tests')
+
+    def test_failure_exits_nonzero(self):
+        result = self.setup_py_test(
+            'test.runner.sample', env={'AUDIT_ALEMBIC_SAMPLE_FAIL': '1'})
+        self.assertNotEqual(result.returncode, 0, result.output)
+        self.assertIn('FAILED (failures=1)', result.output)

@@ -1,0 +1,261 @@
+"""Targets: config files, bad input, passwords, --dropfirst, no data loss."""
+import socket
+import sqlite3
+import time
+import unittest
+
+from sqlalchemy import text
+
+from audit_alembic.testing.fixtures import TestBase
+from test.runner.support import PASSWORD
+from test.runner.support import Checkout
+
+SAMPLE = 'test.runner.sample'
+
+
+def server_answers(port):
+    with socket.socket() as sock:
+        sock.settimeout(2)
+        return sock.connect_ex(('127.0.0.1', port)) == 0
+
+
+def closed_port():
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]  # nothing listens once it is closed
+
+
+class CheckoutTestCase(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.checkout = Checkout()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.checkout.remove()
+
+    def tearDown(self):
+        self.checkout.write_test_cfg('')
+
+    def assertOneLineError(self, result, *fragments, code=2):
+        """Exit code, a single line on stderr, no traceback, no password."""
+        self.assertEqual(result.returncode, code, result.output)
+        self.assertNotIn('Traceback', result.output)
+        self.assertNotIn(PASSWORD, result.output)
+        lines = result.stderr.strip().splitlines()
+        self.assertEqual(len(lines), 1, result.stderr)
+        for fragment in fragments:
+            self.assertIn(fragment, lines[0])
+
+
+class ConfigFilesTest(CheckoutTestCase):
+    def test_dbs_masks_passwords(self):
+        result = self.checkout.nose('--dbs')
+        self.assertEqual(result.returncode, 0, result.output)
+        self.assertEqual(result.stdout.splitlines()[0],
+                         'Available --db options (use --dburi to override)')
+        self.assertRegex(
+            result.stdout,
+            r'\n +postgresql +postgresql\+psycopg://scott:\*\*\*@127.0.0.1:'
+            r'5432/test\n')
+        self.assertRegex(result.stdout, r'\n +sqlite +sqlite://\n')
+        self.assertNotIn('tiger', result.output)
+
+    def test_test_cfg_overrides_and_extends(self):
+        self.checkout.write_test_cfg(
+            '[db]\npostgresql = postgresql+psycopg://me:%s@db.example/x\n'
+            'mine = sqlite:///mine.db\n' % PASSWORD)
+        for result in (self.checkout.nose('--dbs'),
+                       self.checkout.pytest('--dbs')):
+            self.assertEqual(result.returncode, 0, result.output)
+            self.assertIn('postgresql+psycopg://me:***@db.example/x',
+                          result.stdout)
+            self.assertRegex(result.stdout, r'\n +mine +sqlite:///mine.db\n')
+            self.assertIn('sqlite_file', result.stdout)
+            self.assertNotIn(PASSWORD, result.output)
+
+    def test_test_cfg_alias_is_used(self):
+        self.checkout.write_test_cfg('[db]\nmine = sqlite:///mine.db\n')
+        result = self.checkout.nose('-v', '--db', 'mine', SAMPLE)
+        self.assertEqual(result.returncode, 0, result.output)
+        self.assertIn('Database target: mine (sqlite:///mine.db)',
+                      result.stderr)
+
+    def test_malformed_test_cfg(self):
+        self.checkout.write_test_cfg(
+            '[db]\nmine = sqlite://\nthis line is no option\n')
+        self.assertOneLineError(self.checkout.nose(SAMPLE),
+                                'malformed test.cfg', 'line 3')
+        result = self.checkout.pytest('test/runner/sample')
+        self.assertEqual(result.returncode, 4, result.output)
+        self.assertIn('malformed test.cfg: line 3', result.stderr)
+
+    def test_test_cfg_with_a_duplicate_alias(self):
+        self.checkout.write_test_cfg(
+            '[db]\nmine = postgresql://me:%s@host/db\nmine = sqlite://\n'
+            % PASSWORD)
+        self.assertOneLineError(self.checkout.nose(SAMPLE),
+                                'malformed test.cfg', 'line 3', "'mine'")
+
+    def test_test_cfg_without_section_header(self):
+        self.checkout.write_test_cfg('mine = sqlite://\n')
+        self.assertOneLineError(self.checkout.nose(SAMPLE),
+                                'malformed test.cfg', 'line 1')
+
+
+class BadInputTest(CheckoutTestCase):
+    def test_unknown_alias_lists_the_valid_ones(self):
+        self.assertOneLineError(
+            self.checkout.nose('--db', 'oracle', SAMPLE),
+            "unknown --db alias 'oracle'",
+            'default, mariadb, mysql, postgresql, sqlite, sqlite_file')
+
+    def test_malformed_dburi(self):
+        self.assertOneLineError(
+            self.checkout.nose('--dburi', 'postgresql//scott:%s@host/db'
+                               % PASSWORD, SAMPLE),
+            'malformed --dburi', 'scott:***@host')
+
+    def test_unknown_dialect(self):
+        self.assertOneLineError(
+            self.checkout.nose('--dburi', 'nosuchdb://scott:%s@host/db'
+                               % PASSWORD, SAMPLE),
+            "unknown database dialect 'nosuchdb'")
+
+    def test_driver_not_installed(self):
+        try:
+            import MySQLdb  # noqa: F401
+            self.skipTest('mysqlclient is installed here')
+        except ImportError:
+            pass
+        self.assertOneLineError(
+            self.checkout.nose('--dburi', 'mysql+mysqldb://scott:%s@h/test'
+                               % PASSWORD, SAMPLE),
+            'needs the mysqldb driver', "pip install 'mysqlclient'")
+
+    def test_unreachable_servers_fail_fast(self):
+        port = closed_port()
+        for url in ('postgresql+psycopg://scott:%s@127.0.0.1:%d/test',
+                    'mysql+pymysql://scott:%s@127.0.0.1:%d/test'):
+            url = url % (PASSWORD, port)
+            with self.subTest(url=url):
+                started = time.monotonic()
+                result = self.checkout.nose('--dburi', url, SAMPLE)
+                self.assertLess(time.monotonic() - started, 10)
+                self.assertOneLineError(
+                    result, 'cannot connect to %s' % url.replace(
+                        PASSWORD, '***'))
+
+    def test_rejected_logins(self):
+        cases = [
+            (5432, 'postgresql+psycopg://nobody_here:%s@127.0.0.1:5432/test'
+             % PASSWORD, 'role "nobody_here" does not exist'),
+            (3306, 'mysql+pymysql://scott:%s@127.0.0.1:3306/test' % PASSWORD,
+             "Access denied for user 'scott'"),
+        ]
+        for port, url, reason in cases:
+            with self.subTest(url=url):
+                if not server_answers(port):
+                    self.skipTest('no server on port %d' % port)
+                self.assertOneLineError(
+                    self.checkout.nose('--dburi', url, SAMPLE), reason)
+
+
+class PasswordsTest(CheckoutTestCase):
+    def test_no_password_in_header_or_info_logs(self):
+        if not server_answers(5432):
+            self.skipTest('no PostgreSQL server')
+        logs = ['--log-info=sqlalchemy.engine', '--log-info=sqlalchemy.pool',
+                '--log-info=audit_alembic']
+        name = 'test.audit.test_recording:RecordingTest.test_table_definition'
+        for result in (self.checkout.nose('-v', '--db', 'postgresql', name,
+                                          *logs),
+                       self.checkout.pytest('-v', '-s', '--db', 'postgresql',
+                                            'test/audit/test_recording.py',
+                                            '-k', 'test_table_definition',
+                                            *logs)):
+            self.assertEqual(result.returncode, 0, result.output)
+            self.assertIn('postgresql+psycopg://scott:***@', result.output)
+            self.assertIn('INFO sqlalchemy.engine', result.output)
+            self.assertNotIn('tiger', result.output)
+
+
+class DropFirstTest(CheckoutTestCase):
+    def test_dropfirst_drops_and_says_what(self):
+        path = self.checkout.path('drop.db')
+        with sqlite3.connect(path) as db:
+            db.execute('CREATE TABLE a_table (x INTEGER)')
+            db.execute('CREATE TABLE b_table (x INTEGER)')
+        self.checkout.write_test_cfg('[db]\nfile = sqlite:///%s\n' % path)
+        kept = self.checkout.nose('--db', 'file', SAMPLE)
+        self.assertEqual(kept.returncode, 0, kept.output)
+        with sqlite3.connect(path) as db:
+            self.assertEqual(len(db.execute(
+                "SELECT name FROM sqlite_master WHERE type='table'"
+            ).fetchall()), 2)
+        result = self.checkout.nose('--db', 'file', '--dropfirst', SAMPLE)
+        self.assertEqual(result.returncode, 0, result.output)
+        self.assertIn('--dropfirst: dropped 2 tables from sqlite:///%s: '
+                      'a_table, b_table' % path, result.stderr)
+        with sqlite3.connect(path) as db:
+            self.assertEqual(db.execute(
+                "SELECT name FROM sqlite_master WHERE type='table'"
+            ).fetchall(), [])
+
+
+class NoDataLossTest(TestBase):
+    """A run, passing or failing, leaves tables it did not create alone."""
+
+    __backend__ = True
+
+    @classmethod
+    def setUpClass(cls):
+        cls.checkout = Checkout()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.checkout.remove()
+
+    def make_table(self, name, rows):
+        url = self.file_database_url()
+        from sqlalchemy import create_engine, inspect
+        engine = create_engine(url)
+        self.addCleanup(engine.dispose)
+        if inspect(engine).has_table(name):
+            self.skipTest('the target already has a table %r' % name)
+        with engine.begin() as connection:
+            connection.execute(text('CREATE TABLE %s (n INTEGER)' % name))
+            for n in range(rows):
+                connection.execute(text('INSERT INTO %s VALUES (%d)'
+                                        % (name, n)))
+
+        def drop():
+            with engine.begin() as connection:
+                connection.execute(text('DROP TABLE %s' % name))
+        self.addCleanup(drop)
+
+        def contents():
+            with engine.connect() as connection:
+                return [row[0] for row in connection.execute(
+                    text('SELECT n FROM %s ORDER BY n' % name))]
+        return url.render_as_string(hide_password=False), contents
+
+    def test_precious_survives_passing_and_failing_runs(self):
+        url, contents = self.make_table('precious', 5)
+        names = ['test.audit.test_recording:RecordingTest', SAMPLE]
+        passing = self.checkout.nose('--dburi', url, *names)
+        self.assertEqual(passing.returncode, 0, passing.output)
+        failing = self.checkout.nose('--dburi', url, *names, env={
+            'AUDIT_ALEMBIC_SAMPLE_FAIL': '1'})
+        self.assertEqual(failing.returncode, 1, failing.output)
+        self.assertEqual(contents(), [0, 1, 2, 3, 4])
+
+    def test_tables_in_the_way_are_reported_not_dropped(self):
+        url, contents = self.make_table('alembic_version_history', 2)
+        result = self.checkout.nose(
+            '--dburi', url,
+            'test.audit.test_recording:RecordingTest.test_table_definition')
+        self.assertEqual(result.returncode, 1, result.output)
+        self.assertIn("table 'alembic_version_history' already exists",
+                      result.output)
+        self.assertEqual(contents(), [0, 1])
