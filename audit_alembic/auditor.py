@@ -11,6 +11,7 @@ from sqlalchemy import DateTime
 from sqlalchemy import Integer
 from sqlalchemy import MetaData
 from sqlalchemy import String
+from sqlalchemy import event
 from sqlalchemy import Table
 from sqlalchemy import func
 from sqlalchemy.dialects import mysql
@@ -66,6 +67,11 @@ class Auditor:
                 'make_row must be a callable or a dict, not %r' % (make_row,))
         self.table = table
         self._make_row = make_row
+        # Built once: SQLAlchemy then reuses its compiled form.
+        self._insert = table.insert()
+        # Rows of steps whose transaction has not committed yet, by
+        # connection; the connection's commit writes them (see _hold).
+        self._held_rows = weakref.WeakKeyDictionary()
         # Migration contexts (one per Alembic command run) whose database
         # is known to hold the table; weak so that finished runs go away.
         self._contexts_with_table = weakref.WeakSet()
@@ -171,18 +177,40 @@ class Auditor:
     def listen(self, ctx, step, **kw):
         """The ``on_version_apply`` hook: record ``step`` in the table.
 
-        Runs inside the step's transaction, on the step's connection, so
-        the row commits or rolls back with the step.
+        The row is built now and written on the step's connection inside
+        the step's transaction, so it commits or rolls back with the
+        step.  Online, rows wait for the transaction's commit and go in
+        one INSERT; offline, each step's INSERT follows the step.
         """
         row = self.make_row(ctx=ctx, step=step, **kw)
         if ctx not in self._contexts_with_table:
             self._ensure_table(ctx)
             self._contexts_with_table.add(ctx)
-        ctx.impl.bulk_insert(self.table, [row])
+        if ctx.as_sql:
+            ctx.impl.bulk_insert(self.table, [row])  # rendered as literals
+        else:
+            self._hold(ctx.connection, row)
         log.debug('recorded %s step %r -> %r in %s',
                   CommonColumnValues.operation_direction(step=step),
                   step.source_revision_ids, step.destination_revision_ids,
                   self.table.name)
+
+    def _hold(self, connection, row):
+        if connection not in self._held_rows:
+            event.listen(connection, 'commit', self._write_held_rows)
+            event.listen(connection, 'rollback', self._drop_held_rows)
+            self._held_rows[connection] = []
+        self._held_rows[connection].append(row)
+
+    def _write_held_rows(self, connection):
+        # SQLAlchemy calls this just before the transaction commits.
+        rows = self._held_rows[connection]
+        if rows:
+            connection.execute(self._insert, rows)
+            rows.clear()
+
+    def _drop_held_rows(self, connection):
+        self._held_rows[connection].clear()
 
     def _ensure_table(self, ctx):
         if ctx.as_sql:

@@ -45,10 +45,13 @@ from sqlalchemy import pool
 import audit_alembic
 
 config = context.config
-auditor = config.attributes.get('auditor') or audit_alembic.Auditor.create(
-    config.get_main_option('user_version'))
-options = dict(config.attributes.get('configure_options', {}),
-               on_version_apply=auditor.listen)
+auditor = config.attributes.get('auditor')
+if auditor is None:
+    auditor = audit_alembic.Auditor.create(
+        config.get_main_option('user_version'))
+options = dict(config.attributes.get('configure_options', {}))
+if auditor:  # False: run without auditing, for comparisons
+    options['on_version_apply'] = auditor.listen
 
 
 def run_migrations_offline():
@@ -121,6 +124,10 @@ class ScratchEnvironment:
     (the version table, the history table and the revisions' tables).
     It refuses to start if one of those already exists: the suite never
     touches a table it did not create.
+
+    ``auditor`` is the :class:`~audit_alembic.Auditor` env.py uses; by
+    default one made by ``Auditor.create(user_version)``, and ``False``
+    for none at all.
     """
 
     def __init__(self, engine, revisions=(), auditor=None,
@@ -183,19 +190,22 @@ class ScratchEnvironment:
             'primary_key=True))' % table,
             downgrade_body=revision.downgrade or 'op.drop_table(%r)' % table)
 
-    def run(self, name, *args, **kw):
+    def run(self, name, *args, connection=None, **kw):
         """Run Alembic command ``name`` (e.g. ``'upgrade', 'head'``) online.
 
-        The command runs on one connection of the target engine, committed
-        at the end.
+        The command runs on ``connection`` if given, else on a new
+        connection of the target engine, committed at the end.
         """
-        with self.engine.connect() as connection:
-            self.config.attributes['connection'] = connection
-            try:
-                getattr(command, name)(self.config, *args, **kw)
+        if connection is None:
+            with self.engine.connect() as connection:
+                self.run(name, *args, connection=connection, **kw)
                 connection.commit()
-            finally:
-                del self.config.attributes['connection']
+            return
+        self.config.attributes['connection'] = connection
+        try:
+            getattr(command, name)(self.config, *args, **kw)
+        finally:
+            del self.config.attributes['connection']
 
     def sql(self, name, *args, **kw):
         """Run Alembic command ``name`` offline; return the SQL script."""

@@ -1,10 +1,12 @@
 """Online recording: one row per step, in the step's transaction."""
 import datetime
 
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Column
 from sqlalchemy import Integer
 from sqlalchemy import String
 from sqlalchemy import create_engine
+from sqlalchemy import event
 from sqlalchemy import inspect
 
 from audit_alembic import Auditor
@@ -166,13 +168,14 @@ class TransactionTest(TestBase):
         self.assertEqual(env.heads(), {'A'})
         self.assertEqual(steps(env.history(), 'alembic_version'), [('A',)])
 
-    def test_failed_step_leaves_no_row_with_transactional_ddl(self):
+    def transactional_ddl(self):
         with self.engine.connect() as connection:
-            from alembic.runtime.migration import MigrationContext
-            if not MigrationContext.configure(
-                    connection).impl.transactional_ddl:
-                self.skipTest(
-                    '%s has no transactional DDL' % self.dialect_name)
+            return MigrationContext.configure(
+                connection).impl.transactional_ddl
+
+    def test_failed_step_leaves_no_row_with_transactional_ddl(self):
+        if not self.transactional_ddl():
+            self.skipTest('%s has no transactional DDL' % self.dialect_name)
         revisions = LINEAR + [Rev('D', 'C', upgrade='raise RuntimeError("D")')]
         # The same Auditor for both runs: the table it created in the
         # rolled-back run is gone and must be created again.
@@ -184,6 +187,35 @@ class TransactionTest(TestBase):
             inspect(self.engine).has_table('alembic_version_history'))
         env.run('upgrade', 'C')
         self.assertEqual(len(env.history()), 3)
+
+    def test_one_insert_per_transaction(self):
+        inserts = []
+
+        def count(conn, cursor, statement, *args):
+            if statement.startswith('INSERT INTO alembic_version_history'):
+                inserts.append(statement)
+        event.listen(self.engine, 'before_cursor_execute', count)
+        self.addCleanup(event.remove, self.engine, 'before_cursor_execute',
+                        count)
+        env = self.scratch_env(LINEAR)
+        env.run('upgrade', 'head')
+        self.assertEqual(len(env.history()), 3)
+        # One transaction for all steps where DDL is transactional, one
+        # per step elsewhere (Alembic's choice).
+        self.assertEqual(len(inserts), 1 if self.transactional_ddl() else 3)
+
+    def test_rolled_back_rows_are_not_written_later(self):
+        revisions = LINEAR + [Rev('D', 'C', upgrade='raise RuntimeError("D")')]
+        env = self.scratch_env(revisions, auditor=Auditor.create('v'))
+        with self.engine.connect() as connection:
+            with self.assertRaisesRegex(RuntimeError, 'D'):
+                env.run('upgrade', 'head', connection=connection)
+            connection.rollback()
+            env.run('upgrade', 'C', connection=connection)
+            connection.commit()
+        self.assertEqual(
+            [row['alembic_version'] for row in env.history()],
+            ['A', 'B', 'C'])
 
     def test_committed_steps_keep_their_rows(self):
         revisions = LINEAR + [Rev('D', 'C', upgrade='raise RuntimeError("D")')]

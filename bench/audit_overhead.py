@@ -1,0 +1,85 @@
+#!/usr/bin/env python
+"""What recording costs: upgrade + downgrade of N revisions, audited or not.
+
+    python bench/audit_overhead.py [--url URL] [-n 200] [--rounds 5]
+
+Builds one scratch Alembic project with N revisions, each creating a
+table, and times ``upgrade head`` followed by ``downgrade base`` with and
+without an Auditor, alternating the two in one process so that both see
+the same machine.  Prints the median of each and the ratio audited/bare.
+The default target is a SQLite file in a temporary directory.
+"""
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from sqlalchemy import create_engine  # noqa: E402
+
+from audit_alembic import Auditor  # noqa: E402
+from audit_alembic.testing.fixtures import Rev  # noqa: E402
+from audit_alembic.testing.fixtures import ScratchEnvironment  # noqa: E402
+
+
+def chain(n):
+    """N revisions in a line: r0001 <- r0002 <- ..."""
+    ids = ['r%04d' % i for i in range(1, n + 1)]
+    return [Rev(rev, ids[i - 1] if i else None) for i, rev in enumerate(ids)]
+
+
+def timed(env):
+    started = time.perf_counter()
+    env.run('upgrade', 'head')
+    env.run('downgrade', 'base')
+    return time.perf_counter() - started
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--url', help='SQLAlchemy URL of an empty database '
+                        '(default: a temporary SQLite file)')
+    parser.add_argument('-n', '--revisions', type=int, default=200)
+    parser.add_argument('--rounds', type=int, default=5)
+    args = parser.parse_args(argv)
+
+    directory = tempfile.mkdtemp(prefix='audit_overhead_')
+    url = args.url or 'sqlite:///%s' % os.path.join(directory, 'bench.db')
+    engine = create_engine(url)
+    revisions = chain(args.revisions)
+    bare = ScratchEnvironment(engine, revisions, auditor=False)
+    audited = ScratchEnvironment(engine, revisions,
+                                 auditor=Auditor.create('bench'))
+    times = {'bare': [], 'audited': []}
+    try:
+        timed(bare)  # warm up imports and caches
+        for round_ in range(args.rounds):
+            order = [('bare', bare), ('audited', audited)]
+            for name, env in order if round_ % 2 else order[::-1]:
+                times[name].append(timed(env))
+            print('round %d: bare %.3fs, audited %.3fs' % (
+                round_ + 1, times['bare'][-1], times['audited'][-1]),
+                flush=True)
+        rows = len(audited.history())
+    finally:
+        bare.close()
+        audited.close()
+        engine.dispose()
+        shutil.rmtree(directory, ignore_errors=True)
+
+    bare_s = statistics.median(times['bare'])
+    audited_s = statistics.median(times['audited'])
+    print('%s, %d revisions, %d rounds (%d audit rows written)' % (
+        engine.url.render_as_string(hide_password=True), args.revisions,
+        args.rounds, rows))
+    print('median upgrade+downgrade: bare %.3fs, audited %.3fs' % (
+        bare_s, audited_s))
+    print('ratio audited/bare: %.3f' % (audited_s / bare_s))
+
+
+if __name__ == '__main__':
+    main()
