@@ -111,6 +111,16 @@ user_version = {user_version}
 '''
 
 
+def subprocess_env(**variables):
+    """``os.environ`` plus ``variables``, with this copy of
+    :mod:`audit_alembic` first on ``PYTHONPATH`` for child processes."""
+    package_root = os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__))))
+    path = [package_root] + [p for p in os.environ.get(
+        'PYTHONPATH', '').split(os.pathsep) if p]
+    return dict(os.environ, PYTHONPATH=os.pathsep.join(path), **variables)
+
+
 def scratch_table(revision_id):
     """The table the default body of revision ``revision_id`` creates."""
     return 'scratch_%s' % revision_id.lower()
@@ -221,7 +231,7 @@ class ScratchEnvironment:
         return subprocess.run(
             [sys.executable, '-m', 'alembic', '-c', self.ini_path] +
             list(args), cwd=self.directory, capture_output=True, text=True,
-            timeout=120, **kw)
+            timeout=120, env=subprocess_env(), **kw)
 
     def history(self, table_name='alembic_version_history'):
         """The rows of the history table, oldest first, as dicts."""

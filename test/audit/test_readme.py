@@ -1,0 +1,74 @@
+"""README.rst's env.py, pasted into a fresh project, run by `alembic`."""
+import os
+import re
+import subprocess
+import sys
+
+from sqlalchemy import create_engine
+
+from audit_alembic.testing.fixtures import ScratchEnvironment
+from audit_alembic.testing.fixtures import TestBase
+from audit_alembic.testing.fixtures import subprocess_env
+
+README = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))), 'README.rst')
+
+
+def readme_env_py():
+    """The README's complete env.py (the code block wiring the hook)."""
+    with open(README) as f:
+        text = f.read()
+    for block in re.findall(r'\.\. code-block:: python\n\n((?:    .*\n|\n)+)',
+                            text):
+        if 'def run_migrations_online' in block:
+            return re.sub(r'^    ', '', block, flags=re.M)
+    raise AssertionError('README.rst has no env.py block')
+
+
+class ReadmeQuickstartTest(TestBase):
+    __backend__ = True
+
+    def alembic(self, *args):
+        result = subprocess.run(
+            [sys.executable, '-m', 'alembic'] + list(args), cwd=self.project,
+            capture_output=True, text=True, timeout=120,
+            env=subprocess_env(APP_VERSION='2.4.0'))
+        self.assertEqual(result.returncode, 0, result.stderr)
+        return result
+
+    def test_pasted_env_py_records_upgrade_and_downgrade(self):
+        url = self.file_database_url()
+        engine = create_engine(url)
+        self.addCleanup(engine.dispose)
+        # An empty scratch environment: it owns, and drops afterwards,
+        # alembic_version and the history table.
+        env = ScratchEnvironment(engine, url=url)
+        self.addCleanup(env.close)
+        self.project = os.path.join(env.directory, 'project')
+        os.makedirs(self.project)
+
+        self.alembic('init', 'migrations')
+        with open(os.path.join(self.project, 'migrations', 'env.py'),
+                  'w') as f:
+            f.write(readme_env_py())
+        ini = os.path.join(self.project, 'alembic.ini')
+        with open(ini) as f:
+            text = f.read()
+        url_line = 'sqlalchemy.url = ' + url.render_as_string(
+            hide_password=False).replace('%', '%%')
+        with open(ini, 'w') as f:
+            f.write(re.sub(r'^sqlalchemy\.url = .*$', lambda m: url_line,
+                           text, flags=re.M))
+        self.alembic('revision', '-m', 'first', '--rev-id', '1975ea83b712')
+        self.alembic('revision', '-m', 'second', '--rev-id', 'ae1027a6acf0')
+        self.alembic('upgrade', 'head')
+        self.alembic('downgrade', '-1')
+        self.assertEqual(
+            [(r['prev_alembic_version'], r['alembic_version'],
+              r['operation_type'], r['operation_direction'],
+              r['user_version']) for r in env.history()],
+            [('', '1975ea83b712', 'migration', 'up', '2.4.0'),
+             ('1975ea83b712', 'ae1027a6acf0', 'migration', 'up', '2.4.0'),
+             ('ae1027a6acf0', '1975ea83b712', 'migration', 'down', '2.4.0')])
+        script = self.alembic('upgrade', 'head', '--sql').stdout
+        self.assertIn('INSERT INTO alembic_version_history', script)
