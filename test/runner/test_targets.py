@@ -145,6 +145,10 @@ class BadInputTest(CheckoutTestCase):
                 self.assertOneLineError(
                     result, 'cannot connect to %s' % url.replace(
                         PASSWORD, '***'))
+                result = self.checkout.pytest('--dburi', url,
+                                              'test/runner/sample')
+                self.assertOneLineError(
+                    result, 'ERROR: cannot connect to', code=4)
 
     def test_rejected_logins(self):
         cases = [
@@ -201,6 +205,12 @@ class DropFirstTest(CheckoutTestCase):
             self.assertEqual(db.execute(
                 "SELECT name FROM sqlite_master WHERE type='table'"
             ).fetchall(), [])
+            db.execute('CREATE TABLE c_table (x INTEGER)')
+        result = self.checkout.pytest('--db', 'file', '--dropfirst',
+                                      'test/runner/sample')
+        self.assertEqual(result.returncode, 0, result.output)
+        self.assertIn('--dropfirst: dropped 1 table from sqlite:///%s: '
+                      'c_table' % path, result.output)
 
 
 class NoDataLossTest(TestBase):
