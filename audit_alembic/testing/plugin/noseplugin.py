@@ -94,13 +94,17 @@ class AuditAlembicPlugin(Plugin):
 
     def loadTestsFromNames(self, event):
         # The first hook after coverage starts (in createTests).
-        if self.begun:
-            return
-        self.begun = True
         missing = [typed for name, typed in self.test_names.items()
                    if not name_exists(name)]
         if missing:
             fail('no test matches %s' % ', '.join(map(repr, missing)))
+        self.begin()
+
+    def begin(self):
+        """Connect to the targets, once."""
+        if self.begun:
+            return
+        self.begun = True
         try:
             plugin_base.post_begin()
         except plugin_base.UsageError as err:
@@ -112,5 +116,6 @@ class AuditAlembicPlugin(Plugin):
                  % ', '.join(map(repr, self.test_names.values())))
 
     def startTestRun(self, event):
+        self.begin()  # in case another plugin handled loadTestsFromNames
         if self.session.verbosity > 1:
             print(plugin_base.describe_targets(), file=sys.stderr)
