@@ -11,8 +11,8 @@ from sqlalchemy import DateTime
 from sqlalchemy import Integer
 from sqlalchemy import MetaData
 from sqlalchemy import String
-from sqlalchemy import event
 from sqlalchemy import Table
+from sqlalchemy import event
 from sqlalchemy import func
 from sqlalchemy.dialects import mysql
 

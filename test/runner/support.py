@@ -1,5 +1,6 @@
 """Run the real runner on a copy of this checkout."""
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -56,3 +57,36 @@ class Checkout:
 
     def remove(self):
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+class CheckoutTestMixin:
+    """Gives a test class ``self.checkout``, a :class:`Checkout` of its own,
+    and assertions on runner output."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.checkout = Checkout()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.checkout.remove()
+        super().tearDownClass()
+
+    def assertOneLineError(self, result, *fragments, code=2):
+        """Exit code, a single line on stderr, no traceback, no password."""
+        self.assertEqual(result.returncode, code, result.output)
+        self.assertNotIn('Traceback', result.output)
+        self.assertNotIn(PASSWORD, result.output)
+        lines = result.stderr.strip().splitlines()
+        self.assertEqual(len(lines), 1, result.stderr)
+        for fragment in fragments:
+            self.assertIn(fragment, lines[0])
+
+    def assertCoversImportTimeLines(self, result):
+        """The coverage report counts every line of modules imported early."""
+        self.assertEqual(result.returncode, 0, result.output)
+        for module in ('__init__.py', 'exc.py'):
+            self.assertRegex(
+                result.output,
+                r'audit_alembic/%s\s+\d+\s+0\s+100%%' % re.escape(module))

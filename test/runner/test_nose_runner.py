@@ -5,7 +5,7 @@ import sys
 import sysconfig
 import unittest
 
-from test.runner.support import Checkout
+from test.runner.support import CheckoutTestMixin
 
 SAMPLE = 'test.runner.sample.test_sample'
 SAMPLE_TESTS = 3
@@ -16,23 +16,7 @@ def ran(result):
     return int(match.group(1)) if match else None
 
 
-class NoseRunnerTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.checkout = Checkout()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.checkout.remove()
-
-    def assertOneLineError(self, result, *fragments, code=2):
-        self.assertEqual(result.returncode, code, result.output)
-        self.assertNotIn('Traceback', result.output)
-        lines = result.stderr.strip().splitlines()
-        self.assertEqual(len(lines), 1, result.stderr)
-        for fragment in fragments:
-            self.assertIn(fragment, lines[0])
-
+class NoseRunnerTest(CheckoutTestMixin, unittest.TestCase):
     def test_verbose_run_names_the_target_first(self):
         result = self.checkout.nose('-v', SAMPLE)
         self.assertEqual(result.returncode, 0, result.output)
@@ -98,24 +82,12 @@ class NoseRunnerTest(unittest.TestCase):
         self.assertNotRegex(result.stderr, r'DEBUG sqlalchemy')
 
     def test_coverage_counts_import_time_lines(self):
-        result = self.checkout.nose('--with-coverage', 'test.audit.test_api')
-        self.assertEqual(result.returncode, 0, result.output)
-        for module in ('__init__.py', 'exc.py'):
-            self.assertRegex(
-                result.output,
-                r'audit_alembic/%s\s+\d+\s+0\s+100%%' % re.escape(module))
+        self.assertCoversImportTimeLines(
+            self.checkout.nose('--with-coverage', 'test.audit.test_api'))
 
 
-class SqliteFallbackTest(unittest.TestCase):
+class SqliteFallbackTest(CheckoutTestMixin, unittest.TestCase):
     """A Python without sqlite3: simulated by a module that fails to import."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.checkout = Checkout()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.checkout.remove()
 
     def setUp(self):
         self.no_sqlite = self.checkout.path(

@@ -3,20 +3,12 @@ import re
 import sys
 import unittest
 
-from test.runner.support import Checkout
+from test.runner.support import CheckoutTestMixin
 
 SAMPLE_DIR = 'test/runner/sample'
 
 
-class PytestRunnerTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.checkout = Checkout()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.checkout.remove()
-
+class PytestRunnerTest(CheckoutTestMixin, unittest.TestCase):
     def test_backend_classes_run_once_per_target(self):
         result = self.checkout.pytest('-v', SAMPLE_DIR, '--db', 'sqlite',
                                       '--db', 'sqlite_file')
@@ -65,24 +57,11 @@ class PytestRunnerTest(unittest.TestCase):
         self.assertEqual(result.returncode, 1, result.output)
 
     def test_coverage_counts_import_time_lines(self):
-        result = self.checkout.pytest('--cov=audit_alembic',
-                                      'test/audit/test_api.py')
-        self.assertEqual(result.returncode, 0, result.output)
-        for module in ('__init__.py', 'exc.py'):
-            self.assertRegex(
-                result.stdout,
-                r'audit_alembic/%s\s+\d+\s+0\s+100%%' % re.escape(module))
+        self.assertCoversImportTimeLines(self.checkout.pytest(
+            '--cov=audit_alembic', 'test/audit/test_api.py'))
 
 
-class SetupPyTestCommandTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.checkout = Checkout()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.checkout.remove()
-
+class SetupPyTestCommandTest(CheckoutTestMixin, unittest.TestCase):
     def setup_py_test(self, args, **kw):
         return self.checkout.run(sys.executable, 'setup.py', '-q', 'test',
                                  '--test-args', args, **kw)

@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from audit_alembic.testing.fixtures import TestBase
 from test.runner.support import PASSWORD
-from test.runner.support import Checkout
+from test.runner.support import CheckoutTestMixin
 
 SAMPLE = 'test.runner.sample'
 
@@ -34,27 +34,9 @@ def closed_port():
         return sock.getsockname()[1]  # nothing listens once it is closed
 
 
-class CheckoutTestCase(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.checkout = Checkout()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.checkout.remove()
-
+class CheckoutTestCase(CheckoutTestMixin, unittest.TestCase):
     def tearDown(self):
         self.checkout.write_test_cfg('')
-
-    def assertOneLineError(self, result, *fragments, code=2):
-        """Exit code, a single line on stderr, no traceback, no password."""
-        self.assertEqual(result.returncode, code, result.output)
-        self.assertNotIn('Traceback', result.output)
-        self.assertNotIn(PASSWORD, result.output)
-        lines = result.stderr.strip().splitlines()
-        self.assertEqual(len(lines), 1, result.stderr)
-        for fragment in fragments:
-            self.assertIn(fragment, lines[0])
 
 
 class ConfigFilesTest(CheckoutTestCase):
@@ -225,18 +207,10 @@ class DropFirstTest(CheckoutTestCase):
                       'c_table' % path, result.output)
 
 
-class NoDataLossTest(TestBase):
+class NoDataLossTest(CheckoutTestMixin, TestBase):
     """A run, passing or failing, leaves tables it did not create alone."""
 
     __backend__ = True
-
-    @classmethod
-    def setUpClass(cls):
-        cls.checkout = Checkout()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.checkout.remove()
 
     def make_table(self, name, rows):
         url = self.file_database_url()
