@@ -187,13 +187,28 @@ class Auditor:
             self._ensure_table(ctx)
             self._contexts_with_table.add(ctx)
         if ctx.as_sql:
-            ctx.impl.bulk_insert(self.table, [row])  # rendered as literals
+            self._write_literal_row(ctx, row)
         else:
             self._hold(ctx.connection, row)
         log.debug('recorded %s step %r -> %r in %s',
                   CommonColumnValues.operation_direction(step=step),
                   step.source_revision_ids, step.destination_revision_ids,
                   self.table.name)
+
+    def _write_literal_row(self, ctx, row):
+        # SQLAlchemy 2.0 renders PostgreSQL strings for servers without
+        # standard_conforming_strings (doubling backslashes) until a
+        # connection says otherwise, and offline there is none; render
+        # ours as 2.1 does, for the standard that is on since 9.1.
+        dialect = ctx.dialect
+        escapes = getattr(dialect, '_backslash_escapes', False)
+        if escapes and dialect.name == 'postgresql':
+            dialect._backslash_escapes = False
+        try:
+            ctx.impl.bulk_insert(self.table, [row])  # rendered as literals
+        finally:
+            if escapes:
+                dialect._backslash_escapes = escapes
 
     def _hold(self, connection, row):
         if connection not in self._held_rows:
