@@ -133,17 +133,11 @@ def run_demo(url=None, keep=None, out=None):
     :raise CommandError: if the database cannot be used or a command fails.
     """
     out = out or sys.stdout
-    db_url = None
+    if keep is not None:
+        keep = _check_keep(keep)
+    db_url = new_sqlite_file = None
     if url is not None:
-        db_url = database.parse_url(url, 'the --url value')
-        if db_url.get_backend_name() == 'sqlite' and db_url.database:
-            # Alembic runs in the project directory: make the path absolute.
-            db_url = db_url.set(database=os.path.abspath(db_url.database))
-        _check_database(db_url)
-    new_sqlite_file = None
-    if db_url is not None and db_url.get_backend_name() == 'sqlite' and \
-            not os.path.exists(db_url.database):
-        new_sqlite_file = db_url.database
+        db_url, new_sqlite_file = _check_database(url)
     directory = _make_directory(keep)
     try:
         if db_url is None:
@@ -153,7 +147,7 @@ def run_demo(url=None, keep=None, out=None):
         else:
             ini_url = db_url.render_as_string(hide_password=False)
             ini_url = ini_url.replace('%', '%%')
-        build_project(directory, ini_url)
+        _build(directory, ini_url)
         _introduce(out, directory, ini_url if url is None
                    else database.masked(db_url))
         for command in COMMANDS:
@@ -213,6 +207,15 @@ def build_project(directory, ini_url):
         down = revision
 
 
+def _build(directory, ini_url):
+    from alembic.util import CommandError as AlembicError
+    try:
+        build_project(directory, ini_url)
+    except (AlembicError, OSError) as err:
+        raise CommandError('cannot build the demo project in %s: %s'
+                           % (directory, err)) from None
+
+
 def drop_demo_tables(url):
     """Drop those of the demo's tables that exist in ``url``'s database;
     return their names."""
@@ -228,18 +231,28 @@ def drop_demo_tables(url):
     return names
 
 
-def _check_database(url):
-    """Fail early on a database the demo cannot or should not use."""
+def _check_database(text):
+    """Fail early on a database the demo cannot or should not use.
+
+    Returns its URL (a SQLite path made absolute, since Alembic runs in
+    the project directory) and, if the URL names a SQLite file that does
+    not exist yet, its path.
+    """
     from sqlalchemy import inspect
+    url = database.parse_url(text, 'the --url value')
+    new_file = None
     if url.get_backend_name() == 'sqlite':
         if url.database in (None, '', ':memory:'):
             raise CommandError('an in-memory SQLite database does not outlive '
                                'a command; leave out --url to use a SQLite '
                                'file')
+        url = url.set(database=os.path.abspath(url.database))
         folder = os.path.dirname(url.database)
         if not os.path.isdir(folder):
             raise CommandError('cannot connect to %s: no such directory %s'
                                % (database.masked(url), folder))
+        if not os.path.exists(url.database):
+            new_file = url.database
     with database.connect(url, must_exist=False) as connection:
         found = set(inspect(connection).get_table_names()) & set(TABLES)
     if found:
@@ -248,11 +261,11 @@ def _check_database(url):
             'without its tables (%s), or leave out --url to use SQLite'
             % (database.masked(url), 's' if len(found) > 1 else '',
                ', '.join(sorted(found)), ', '.join(TABLES)))
+    return url, new_file
 
 
-def _make_directory(keep):
-    if keep is None:
-        return tempfile.mkdtemp(prefix='audit-alembic-demo-')
+def _check_keep(keep):
+    """The absolute path of a --keep directory, if it is new or empty."""
     directory = os.path.abspath(keep)
     if os.path.exists(directory):
         if not os.path.isdir(directory):
@@ -260,11 +273,17 @@ def _make_directory(keep):
         if os.listdir(directory):
             raise CommandError('--keep %s: the directory is not empty; name '
                                'a new or empty one' % keep)
+    return directory
+
+
+def _make_directory(keep):
+    if keep is None:
+        return tempfile.mkdtemp(prefix='audit-alembic-demo-')
     try:
-        os.makedirs(directory, exist_ok=True)
+        os.makedirs(keep, exist_ok=True)
     except OSError as err:
         raise CommandError('--keep %s: %s' % (keep, err.strerror)) from None
-    return directory
+    return keep
 
 
 def _set_ini_options(path, options):

@@ -1,6 +1,7 @@
 """Running the real ``audit-alembic`` and giving it something to read."""
 import contextlib
 import csv
+import importlib.util
 import io
 import os
 import shutil
@@ -57,6 +58,18 @@ def reachable_url(url, directory):
     if url.database in (None, '', ':memory:'):
         return url.set(database=os.path.join(directory, 'test.db'))
     return url.set(database=os.path.abspath(url.database))
+
+
+def unreachable_url():
+    """A URL of a server that refuses connections (port 1), password
+    ``sekrit``, for a network driver that is installed; None if there is
+    none."""
+    for driver, url in (
+            ('psycopg', 'postgresql+psycopg://scott:sekrit@127.0.0.1:1/test'),
+            ('pymysql', 'mysql+pymysql://scott:sekrit@127.0.0.1:1/test')):
+        if importlib.util.find_spec(driver) is not None:
+            return url
+    return None
 
 
 def url_text(url):

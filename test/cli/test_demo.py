@@ -91,10 +91,15 @@ class DemoDatabaseTest(DemoOutputMixin, CLITestCase):
 
     def test_url(self):
         url = reachable_url(self.file_database_url(), None)
+        new_file = url.get_backend_name() == 'sqlite' and \
+            not os.path.exists(url.database)
         text = self.assertSucceeds(self.cli('demo', '--url', url_text(url)))
         self.assertDemoOutput(text)
         if url.password:
             self.assertNotIn(url.password, text)
+        if new_file:
+            self.assertFalse(os.path.exists(url.database))
+            return
         engine = create_engine(url)
         self.addCleanup(engine.dispose)
         self.assertFalse(DEMO_TABLES & set(inspect(engine).get_table_names()))
