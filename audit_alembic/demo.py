@@ -1,0 +1,337 @@
+"""``audit-alembic demo``: Audit-Alembic at work on a scratch project.
+
+The project is made with Alembic's own API, as ``alembic init`` would,
+with an ``env.py`` that wires in an :class:`~audit_alembic.Auditor`.
+The Alembic commands run in a subprocess, exactly as printed, so that
+they can be run again by hand in a kept project.
+"""
+import argparse
+import contextlib
+import io
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+
+from . import database
+from .cli import CommandError
+from .cli import DEFAULT_TABLE
+
+#: The application version the demo's env.py records with each step.
+USER_VERSION = 'myapp 1.0'
+VERSION_TABLE = 'alembic_version'
+SCRIPTS = 'migrations'
+SQLITE_FILE = 'demo.db'
+#: The Alembic commands the demo runs, in order.
+COMMANDS = (('upgrade', 'head'), ('downgrade', '-1'), ('stamp', 'head'))
+
+#: (id, message, upgrade body, downgrade body) of the demo's revisions,
+#: after the three of Alembic's tutorial.
+REVISIONS = (
+    ('1975ea83b712', 'create account table',
+     'op.create_table(\n'
+     '        "demo_account",\n'
+     '        sa.Column("id", sa.Integer, primary_key=True),\n'
+     '        sa.Column("name", sa.String(50), nullable=False),\n'
+     '    )',
+     'op.drop_table("demo_account")'),
+    ('ae1027a6acf', 'add a column',
+     'op.add_column(\n'
+     '        "demo_account",\n'
+     '        sa.Column("last_transaction_date", sa.DateTime),\n'
+     '    )',
+     'with op.batch_alter_table("demo_account") as batch_op:\n'
+     '        batch_op.drop_column("last_transaction_date")'),
+    ('27c6a30d7c24', 'add an invoice table',
+     'op.create_table(\n'
+     '        "demo_invoice",\n'
+     '        sa.Column("id", sa.Integer, primary_key=True),\n'
+     '        sa.Column("account_id", sa.Integer,\n'
+     '                  sa.ForeignKey("demo_account.id"), nullable=False),\n'
+     '        sa.Column("amount", sa.Numeric(10, 2), nullable=False),\n'
+     '    )',
+     'op.drop_table("demo_invoice")'),
+)
+#: Every table the demo creates, in an order they can be dropped in.
+TABLES = ('demo_invoice', 'demo_account', VERSION_TABLE, DEFAULT_TABLE)
+
+ENV_PY = '''\
+"""Alembic's env.py, recording each step with Audit-Alembic.
+
+Made by `audit-alembic demo` from Alembic's "generic" template: the
+Auditor and the on_version_apply= arguments are what Audit-Alembic adds.
+"""
+from logging.config import fileConfig
+
+from alembic import context
+from sqlalchemy import engine_from_config
+from sqlalchemy import pool
+
+import audit_alembic
+
+config = context.config
+if config.config_file_name is not None:
+    fileConfig(config.config_file_name)
+
+target_metadata = None
+
+# One row per upgrade, downgrade or stamp step, in the table
+# alembic_version_history of the migrated database.  The user version is
+# your application's version: a constant, or a callable that receives
+# on_version_apply's arguments (ctx, step, heads, run_args).
+auditor = audit_alembic.Auditor.create(user_version=%(user_version)r)
+
+
+def run_migrations_offline():
+    """Write the SQL of the migrations to standard output."""
+    context.configure(
+        url=config.get_main_option("sqlalchemy.url"),
+        target_metadata=target_metadata,
+        literal_binds=True,
+        dialect_opts={"paramstyle": "named"},
+        on_version_apply=auditor.listen,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online():
+    """Run the migrations on the database of sqlalchemy.url."""
+    connectable = engine_from_config(
+        config.get_section(config.config_ini_section, {}),
+        prefix="sqlalchemy.",
+        poolclass=pool.NullPool,
+    )
+    with connectable.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            on_version_apply=auditor.listen,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()
+'''
+
+
+def run_demo(url=None, keep=None, out=None):
+    """Build the scratch project, run the Alembic commands in it, print
+    each command, its output and then the history table to ``out``.
+
+    :param url: the database (a URL string); by default a SQLite file in
+        the project.
+    :param keep: a new or empty directory to build the project in and
+        leave behind; by default a temporary directory, removed at the end.
+    :raise CommandError: if the database cannot be used or a command fails.
+    """
+    out = out or sys.stdout
+    if keep is not None:
+        keep = _check_keep(keep)
+    db_url = new_sqlite_file = None
+    if url is not None:
+        db_url, new_sqlite_file = _check_database(url)
+    directory = _make_directory(keep)
+    try:
+        if db_url is None:
+            db_url = database.parse_url(
+                'sqlite:///' + os.path.join(directory, SQLITE_FILE), 'demo')
+            ini_url = 'sqlite:///%(here)s/' + SQLITE_FILE
+        else:
+            ini_url = db_url.render_as_string(hide_password=False)
+            ini_url = ini_url.replace('%', '%%')
+        _build(directory, ini_url)
+        _introduce(out, directory, ini_url if url is None
+                   else database.masked(db_url))
+        for command in COMMANDS:
+            _run_alembic(directory, command, out)
+        out.write('\n$ audit-alembic history\n')
+        from .history import show_history
+        show_history(db_url, DEFAULT_TABLE, out=out)
+    finally:
+        if keep is None:
+            shutil.rmtree(directory, ignore_errors=True)
+            if new_sqlite_file is not None:
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(new_sqlite_file)
+                out.write('\nRemoved %s.\n' % new_sqlite_file)
+            elif url is not None:
+                dropped = drop_demo_tables(db_url)
+                if dropped:
+                    out.write('\nDropped the tables of the demo from %s:\n'
+                              '  %s\n' % (database.masked(db_url),
+                                          ', '.join(dropped)))
+    if keep is None:
+        out.write('\nRemoved the scratch project; to keep one and try more '
+                  'commands in it:\n  audit-alembic demo --keep DIR\n')
+    else:
+        place = shlex.quote(directory)
+        out.write('\nThe project is kept in %s; to run Alembic or '
+                  'Audit-Alembic there:\n'
+                  '  cd %s && alembic history\n'
+                  '  cd %s && audit-alembic history --last 3\n'
+                  % (directory, place, place))
+
+
+def build_project(directory, ini_url):
+    """Make an Alembic project in ``directory``: alembic.ini (with
+    ``sqlalchemy.url = ini_url``), an env.py wiring in an Auditor and the
+    demo revisions."""
+    from alembic import command
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+    ini_path = os.path.join(directory, 'alembic.ini')
+    config = Config(ini_path, cmd_opts=argparse.Namespace(quiet=True))
+    # Some of init's messages ignore "quiet"; the demo sums them up.
+    with contextlib.redirect_stdout(io.StringIO()):
+        command.init(config, os.path.join(directory, SCRIPTS))
+    _set_ini_options(ini_path, [
+        ('script_location', '%(here)s/' + SCRIPTS),
+        ('sqlalchemy.url', ini_url),
+    ])
+    with open(os.path.join(directory, SCRIPTS, 'env.py'), 'w') as f:
+        f.write(ENV_PY % {'user_version': USER_VERSION})
+    config = Config(ini_path, cmd_opts=argparse.Namespace(quiet=True))
+    scripts = ScriptDirectory.from_config(config)
+    down = 'base'
+    for revision, message, upgrade, downgrade in REVISIONS:
+        scripts.generate_revision(revision, message, head=down, refresh=True,
+                                  upgrades=upgrade, downgrades=downgrade)
+        down = revision
+
+
+def _build(directory, ini_url):
+    from alembic.util import CommandError as AlembicError
+    try:
+        build_project(directory, ini_url)
+    except (AlembicError, OSError) as err:
+        raise CommandError('cannot build the demo project in %s: %s'
+                           % (directory, err)) from None
+
+
+def drop_demo_tables(url):
+    """Drop those of the demo's tables that exist in ``url``'s database;
+    return their names."""
+    from sqlalchemy import MetaData
+    from sqlalchemy import inspect
+    with database.connect(url, must_exist=False) as connection:
+        existing = set(inspect(connection).get_table_names())
+        names = [name for name in TABLES if name in existing]
+        metadata = MetaData()
+        metadata.reflect(connection, only=names)
+        metadata.drop_all(connection)
+        connection.commit()
+    return names
+
+
+def _check_database(text):
+    """Fail early on a database the demo cannot or should not use.
+
+    Returns its URL (a SQLite path made absolute, since Alembic runs in
+    the project directory) and, if the URL names a SQLite file that does
+    not exist yet, its path.
+    """
+    from sqlalchemy import inspect
+    url = database.parse_url(text, 'the --url value')
+    new_file = None
+    if url.get_backend_name() == 'sqlite':
+        if url.database in (None, '', ':memory:'):
+            raise CommandError('an in-memory SQLite database does not outlive '
+                               'a command; leave out --url to use a SQLite '
+                               'file')
+        url = url.set(database=os.path.abspath(url.database))
+        folder = os.path.dirname(url.database)
+        if not os.path.isdir(folder):
+            raise CommandError('cannot connect to %s: no such directory %s'
+                               % (database.masked(url), folder))
+        if not os.path.exists(url.database):
+            new_file = url.database
+    with database.connect(url, must_exist=False) as connection:
+        found = set(inspect(connection).get_table_names()) & set(TABLES)
+    if found:
+        raise CommandError(
+            '%s already has table%s %s; the demo only runs on a database '
+            'without its tables (%s), or leave out --url to use SQLite'
+            % (database.masked(url), 's' if len(found) > 1 else '',
+               ', '.join(sorted(found)), ', '.join(TABLES)))
+    return url, new_file
+
+
+def _check_keep(keep):
+    """The absolute path of a --keep directory, if it is new or empty."""
+    directory = os.path.abspath(keep)
+    if os.path.exists(directory):
+        if not os.path.isdir(directory):
+            raise CommandError('--keep %s: not a directory' % keep)
+        if os.listdir(directory):
+            raise CommandError('--keep %s: the directory is not empty; name '
+                               'a new or empty one' % keep)
+    return directory
+
+
+def _make_directory(keep):
+    if keep is None:
+        return tempfile.mkdtemp(prefix='audit-alembic-demo-')
+    try:
+        os.makedirs(keep, exist_ok=True)
+    except OSError as err:
+        raise CommandError('--keep %s: %s' % (keep, err.strerror)) from None
+    return keep
+
+
+def _set_ini_options(path, options):
+    """Set options of the [alembic] section in place, keeping comments."""
+    with open(path) as f:
+        text = f.read()
+    for name, value in options:
+        pattern = re.compile(r'^%s\s*=.*$' % re.escape(name), re.MULTILINE)
+        if not pattern.search(text):
+            raise CommandError('unexpected alembic.ini from alembic init: no '
+                               '%s line' % name)
+        text = pattern.sub(lambda _: '%s = %s' % (name, value), text, 1)
+    with open(path, 'w') as f:
+        f.write(text)
+
+
+def _introduce(out, directory, shown_url):
+    out.write('A scratch Alembic project in %s:\n' % directory)
+    out.write('  alembic.ini           sqlalchemy.url = %s\n' % shown_url)
+    out.write('  %s/env.py     records each step with '
+              'audit_alembic.Auditor,\n'
+              '                        user version %r\n'
+              % (SCRIPTS, USER_VERSION))
+    for i, (revision, message, _, _) in enumerate(REVISIONS):
+        out.write('  %-20s  %s %s\n' % (
+            '%s/versions/' % SCRIPTS if i == 0 else '', revision, message))
+
+
+def _run_alembic(directory, arguments, out):
+    """Run ``alembic ARGUMENTS`` in ``directory``, as the user would."""
+    shown = 'alembic ' + ' '.join(arguments)
+    out.write('\n$ %s\n' % shown)
+    out.flush()
+    # The project's env.py imports audit_alembic: let the child find this
+    # copy, installed or not.
+    package_root = os.path.dirname(os.path.dirname(os.path.abspath(
+        __file__)))
+    env = dict(os.environ)
+    env['PYTHONPATH'] = os.pathsep.join(
+        [package_root] + [p for p in [env.get('PYTHONPATH')] if p])
+    try:
+        result = subprocess.run(
+            [sys.executable, '-m', 'alembic'] + list(arguments),
+            cwd=directory, env=env, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, text=True)
+    except OSError as err:
+        raise CommandError('cannot run %s: %s' % (shown, err)) from None
+    out.write(result.stdout)
+    if result.returncode:
+        raise CommandError('`%s` failed with exit status %d (its output is '
+                           'above)' % (shown, result.returncode))

@@ -1,0 +1,329 @@
+"""Reading an Audit-Alembic history table: the query and the output formats.
+
+Filtering, ordering and limiting happen in the database; rows are
+streamed from it and written out as they come, so that memory use does
+not grow with the size of the table.
+"""
+import codecs
+import csv
+import datetime
+import json
+import sys
+
+from . import database
+from .cli import CommandError
+
+#: Joins the revisions of a step that starts or ends at several heads.
+SEPARATOR = '##'
+#: Column names of the table :meth:`.Auditor.create` defines by default.
+ID = 'id'
+NEW_VERSION = 'alembic_version'
+OLD_VERSION = 'prev_alembic_version'
+KIND = 'operation_type'
+DIRECTION = 'operation_direction'
+USER_VERSION = 'user_version'
+CHANGE_TIME = 'changed_at'
+#: Rows fetched from the database at a time, and rows per aligned block
+#: of table output.
+BATCH_SIZE = 1000
+BASE = '<base>'
+
+
+def show_history(url, table_name, schema=None, revision=None, since=None,
+                 last=None, output_format='table', out=None):
+    """Write the rows of history table ``table_name`` of ``url`` to ``out``.
+
+    :param revision: only rows from or to this revision.
+    :param since: only rows changed at or after this naive UTC datetime.
+    :param last: only the ``last`` most recent rows (still oldest first).
+    :param output_format: ``'table'``, ``'json'`` or ``'csv'``.
+    :raise CommandError: if the database or the table cannot be read.
+    """
+    write = WRITERS[output_format]
+    out = out or sys.stdout
+    with database.connect(url) as connection:
+        table = reflect_table(connection, table_name, schema, url)
+        query = select_history(table, revision=revision, since=since,
+                               last=last)
+        write(table, fetch(connection, query, newest_first=bool(last)), out)
+
+
+def reflect_table(connection, name, schema, url):
+    """The history table ``schema.name``, as found in the database.
+
+    :raise CommandError: if there is no such table.
+    """
+    from sqlalchemy import MetaData
+    from sqlalchemy import Table
+    from sqlalchemy.exc import NoSuchTableError
+    try:
+        return Table(name, MetaData(), schema=schema,
+                     autoload_with=connection)
+    except NoSuchTableError:
+        raise CommandError(
+            'no table %s in %s; pass --table NAME (and --schema SCHEMA) if '
+            'the history table has another name'
+            % ('%s.%s' % (schema, name) if schema else name,
+               database.masked(url))) from None
+
+
+def select_history(table, revision=None, since=None, last=None):
+    """The SELECT of the rows to show, oldest first.
+
+    With ``last``, newest first instead, limited to ``last`` rows: the
+    database finds them from the end of the primary key index, and the
+    caller reverses them.
+    """
+    from sqlalchemy import or_
+    from sqlalchemy import select
+    query = select(table)
+    if revision is not None:
+        query = query.where(or_(
+            revision_matches(_column(table, OLD_VERSION, '--revision'),
+                             revision),
+            revision_matches(_column(table, NEW_VERSION, '--revision'),
+                             revision)))
+    if since is not None:
+        query = query.where(_column(table, CHANGE_TIME, '--since') >= since)
+    order = [table.c[ID]] if ID in table.c else list(table.primary_key)
+    if not order:
+        raise CommandError(
+            'table %s has no id column to order its rows by; is it an '
+            'Audit-Alembic history table?' % table.fullname)
+    if last:
+        return query.order_by(*[c.desc() for c in order]).limit(last)
+    return query.order_by(*order)
+
+
+def revision_matches(column, revision, separator=SEPARATOR):
+    """A condition: ``revision`` is the value of ``column`` or one of its
+    ``separator``-joined parts (a step from or to several heads)."""
+    from sqlalchemy import or_
+    return or_(column == revision,
+               column.startswith(revision + separator, autoescape=True),
+               column.endswith(separator + revision, autoescape=True),
+               column.contains(separator + revision + separator,
+                               autoescape=True))
+
+
+def _column(table, name, option):
+    try:
+        return table.c[name]
+    except KeyError:
+        raise CommandError('%s needs column %s, which table %s lacks' % (
+            option, name, table.fullname)) from None
+
+
+def fetch(connection, query, newest_first=False):
+    """The rows of ``query``, oldest first, in lists of up to
+    :data:`BATCH_SIZE` rows.
+
+    Streamed from the database, unless the query returns the newest rows
+    first (``--last``): those are few, fetched at once and reversed.
+    """
+    if newest_first:
+        rows = connection.execute(query).all()
+        rows.reverse()
+        return _batches(rows, BATCH_SIZE)
+    return connection.execution_options(
+        stream_results=True, yield_per=BATCH_SIZE).execute(query).partitions()
+
+
+def write_table(table, batches, out):
+    """Write the rows as an aligned table: id, time, direction, kind,
+    from -> to, user version, then any other columns.
+
+    Columns are as wide as their widest value in the first
+    :data:`BATCH_SIZE` rows; later rows only ever widen them, so a long
+    listing needs no more memory than a short one.
+    """
+    headers, cells = _table_layout(table, _arrow(out))
+    right = [header == ID for header in headers]
+    widths = [len(header) for header in headers]
+    started = False
+    for batch in batches:
+        lines = [[cell(row) for cell in cells] for row in batch]
+        for column, values in enumerate(zip(*lines)):
+            widths[column] = max(widths[column], max(map(len, values)))
+        template = _line_template(widths, right)
+        if not started:
+            _write_header(out, headers, widths, right)
+            started = True
+        out.write(''.join([template.format(*line).rstrip() + '\n'
+                           for line in lines]))
+    if not started:
+        _write_header(out, headers, widths, right)
+
+
+def _line_template(widths, right):
+    return '  '.join('{:%s%d}' % ('>' if align_right else '<', width)
+                     for width, align_right in zip(widths, right))
+
+
+def _write_header(out, headers, widths, right):
+    template = _line_template(widths, right)
+    out.write(template.format(*headers).rstrip() + '\n')
+    out.write(template.format(*['-' * w for w in widths]).rstrip() + '\n')
+
+
+def _table_layout(table, arrow):
+    """Headers, and a function per header turning a row into its cell."""
+    names = [column.name for column in table.columns]
+    position = {name: i for i, name in enumerate(names)}
+    headers, cells, shown = [], [], set()
+
+    def add(header, cell, *columns):
+        headers.append(header)
+        cells.append(cell)
+        shown.update(columns)
+
+    def text_of(name):
+        i = position[name]
+        return lambda row: _text(row[i])
+
+    if ID in position:
+        add(ID, text_of(ID), ID)
+    if CHANGE_TIME in position:
+        i = position[CHANGE_TIME]
+        add('time (UTC)', lambda row: _utc_to_the_second(row[i]),
+            CHANGE_TIME)
+    if DIRECTION in position:
+        add('direction', text_of(DIRECTION), DIRECTION)
+    if KIND in position:
+        add('kind', text_of(KIND), KIND)
+    if OLD_VERSION in position and NEW_VERSION in position:
+        old, new = position[OLD_VERSION], position[NEW_VERSION]
+        add('from %s to' % arrow,
+            lambda row: '%s %s %s' % (_revisions(row[old]), arrow,
+                                      _revisions(row[new])),
+            OLD_VERSION, NEW_VERSION)
+    if USER_VERSION in position:
+        add('user version', text_of(USER_VERSION), USER_VERSION)
+    for name in names:
+        if name not in shown:
+            add(name, text_of(name), name)
+    return headers, cells
+
+
+def _arrow(out):
+    return '\u2192' if _unicode_ok(out) else '->'
+
+
+def _unicode_ok(out):
+    """Whether ``out`` can take any character (e.g. its encoding is
+    UTF-8), or only some (e.g. ASCII)."""
+    encoding = getattr(out, 'encoding', None) or 'ascii'
+    try:
+        codecs.encode('\u2192\U0001f600', encoding)
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
+
+
+def _revisions(value):
+    if not value:
+        return BASE
+    return ', '.join(value.split(SEPARATOR))
+
+
+def _text(value):
+    if value.__class__ is str:
+        return value if value.isprintable() else ' '.join(value.split())
+    if value is None:
+        return ''
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value).hex()
+    return _text(str(value))
+
+
+def _as_utc(value):
+    if value.tzinfo is not None:
+        value = value.astimezone(datetime.timezone.utc)
+    return value.replace(tzinfo=datetime.timezone.utc)
+
+
+def _utc_to_the_second(value):
+    if isinstance(value, datetime.datetime):
+        return _as_utc(value).strftime('%Y-%m-%d %H:%M:%S')
+    return _text(value)
+
+
+def _utc_iso(value):
+    """The change time as ISO-8601 UTC, e.g. 2024-05-01T12:00:00.123456+00:00
+    (stored times are naive UTC)."""
+    if value.__class__ is datetime.datetime and value.tzinfo is None:
+        return value.isoformat(timespec='microseconds') + '+00:00'
+    if isinstance(value, datetime.datetime):
+        return _as_utc(value).isoformat(timespec='microseconds')
+    return _plain(value)
+
+
+def _plain(value):
+    """A value fit for JSON and CSV: times as ISO-8601, bytes as hex."""
+    if isinstance(value, (datetime.date, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value).hex()
+    return value
+
+
+def _converters(table):
+    """A function per column, or None where the value can go out as is."""
+    from sqlalchemy import types
+    converters = []
+    for column in table.columns:
+        if column.name == CHANGE_TIME:
+            converters.append(_utc_iso)
+        elif isinstance(column.type, (types.String, types.Integer,
+                                      types.Boolean, types.Float)):
+            converters.append(None)
+        else:
+            converters.append(_plain)
+    return converters
+
+
+def _converted(table, batches):
+    """The batches of rows as lists of values fit for JSON and CSV."""
+    converters = [(i, convert) for i, convert in enumerate(
+        _converters(table)) if convert is not None]
+    for batch in batches:
+        rows = [list(row) for row in batch]
+        for i, convert in converters:
+            for row in rows:
+                value = row[i]
+                if value is not None:
+                    row[i] = convert(value)
+        yield rows
+
+
+def write_json(table, batches, out):
+    """Write the rows as a JSON array of objects, one a line, keyed by
+    column name; times in ISO-8601."""
+    names = [column.name for column in table.columns]
+    encode = json.JSONEncoder(ensure_ascii=not _unicode_ok(out),
+                              default=str).encode
+    out.write('[')
+    separator = '\n'
+    for rows in _converted(table, batches):
+        out.write(separator)
+        out.write(',\n'.join([encode(dict(zip(names, row)))
+                              for row in rows]))
+        separator = ',\n'
+    out.write('\n]\n' if separator != '\n' else ']\n')
+
+
+def write_csv(table, batches, out):
+    """Write the rows as CSV under a header of column names; times in
+    ISO-8601, NULL as an empty field."""
+    writer = csv.writer(out, lineterminator='\n')
+    writer.writerow([column.name for column in table.columns])
+    for rows in _converted(table, batches):
+        writer.writerows(rows)
+
+
+def _batches(rows, size):
+    for start in range(0, len(rows), size):
+        yield rows[start:start + size]
+
+
+WRITERS = {'table': write_table, 'json': write_json, 'csv': write_csv}

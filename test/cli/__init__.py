@@ -1,0 +1,1 @@
+"""Tests of the audit-alembic command line, run as a real subprocess."""

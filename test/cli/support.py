@@ -1,0 +1,202 @@
+"""Running the real ``audit-alembic`` and giving it something to read."""
+import contextlib
+import csv
+import importlib.util
+import io
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
+
+from audit_alembic.testing.fixtures import ScratchEnvironment
+from audit_alembic.testing.fixtures import TestBase
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+ERROR_PREFIX = 'audit-alembic: error: '
+HISTORY_TABLE = 'alembic_version_history'
+
+
+def console_script():
+    """The installed ``audit-alembic`` beside this Python, else ``-m``."""
+    script = os.path.join(os.path.dirname(sys.executable), 'audit-alembic')
+    if os.path.exists(script):
+        return [script]
+    return [sys.executable, '-m', 'audit_alembic']
+
+
+def child_environment(**extra):
+    """os.environ for a child that imports this checkout, writing UTF-8."""
+    env = dict(os.environ, PYTHONIOENCODING='utf-8', **extra)
+    env['PYTHONPATH'] = os.pathsep.join(
+        [ROOT] + [p for p in [os.environ.get('PYTHONPATH')] if p])
+    return env
+
+
+def start(command, cwd=None, env=None):
+    return subprocess.Popen(
+        command, cwd=cwd, env=env or child_environment(), text=True,
+        encoding='utf-8', stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def finish(process, timeout=120):
+    stdout, stderr = process.communicate(timeout=timeout)
+    return subprocess.CompletedProcess(process.args, process.returncode,
+                                       stdout, stderr)
+
+
+def reachable_url(url, directory):
+    """``url`` made reachable from another process and working directory:
+    an in-memory SQLite database becomes a file in ``directory``; a
+    relative SQLite path becomes absolute."""
+    if url.get_backend_name() != 'sqlite':
+        return url
+    if url.database in (None, '', ':memory:'):
+        return url.set(database=os.path.join(directory, 'test.db'))
+    return url.set(database=os.path.abspath(url.database))
+
+
+def unreachable_url():
+    """A URL of a server that refuses connections (port 1), password
+    ``sekrit``, for a network driver that is installed; None if there is
+    none."""
+    for driver, url in (
+            ('psycopg', 'postgresql+psycopg://scott:sekrit@127.0.0.1:1/test'),
+            ('pymysql', 'mysql+pymysql://scott:sekrit@127.0.0.1:1/test')):
+        if importlib.util.find_spec(driver) is not None:
+            return url
+    return None
+
+
+def url_text(url):
+    """The URL as a command-line argument, password included."""
+    return url.render_as_string(hide_password=False)
+
+
+class AuditedDatabase:
+    """A history table written by real Alembic runs, on a database that
+    an ``audit-alembic`` subprocess can reach.
+
+    :param target: the test target whose database to use; None for a
+        new SQLite file, ``test.db`` in :attr:`directory`.
+    """
+
+    def __init__(self, target, revisions, **scratch_options):
+        #: A temporary directory, removed by :meth:`close`.
+        self.directory = tempfile.mkdtemp(prefix='audit_alembic_cli_')
+        if target is None:
+            self.url = make_url('sqlite:///' + os.path.join(
+                self.directory, 'test.db'))
+        else:
+            self.url = reachable_url(target.url, self.directory)
+        self.own_engine = target is None or self.url != target.url
+        self.engine = create_engine(self.url) if self.own_engine \
+            else target.engine
+        try:
+            # Alembic prints a line per revision script it writes.
+            with contextlib.redirect_stdout(io.StringIO()):
+                self.env = ScratchEnvironment(
+                    self.engine, revisions, url=self.url, **scratch_options)
+        except Exception:
+            self._release()
+            raise
+
+    @property
+    def url_text(self):
+        return url_text(self.url)
+
+    def run(self, *args, **kw):
+        """Run an Alembic command (e.g. ``'upgrade', 'head'``)."""
+        self.env.run(*args, **kw)
+
+    def rows(self, table=HISTORY_TABLE):
+        """The history rows, oldest first, as dicts."""
+        return self.env.history(table)
+
+    def close(self):
+        try:
+            self.env.close()
+        finally:
+            self._release()
+
+    def _release(self):
+        if self.own_engine:
+            self.engine.dispose()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+class CLITestCase(TestBase):
+    """Runs ``audit-alembic`` and checks what it says."""
+
+    def cli(self, *args, cwd=None, env=None):
+        """Run ``audit-alembic ARGS``; the CompletedProcess, text captured."""
+        return finish(start(console_script() + list(args), cwd, env))
+
+    def cli_many(self, *arg_lists, cwd=None):
+        """Run several ``audit-alembic`` commands side by side."""
+        processes = [start(console_script() + list(args), cwd)
+                     for args in arg_lists]
+        return [finish(process) for process in processes]
+
+    def audited_database(self, revisions, sqlite_file=False, **kw):
+        """An :class:`AuditedDatabase` on this test's target (or on a new
+        SQLite file), removed after the test."""
+        database = AuditedDatabase(None if sqlite_file else self.target,
+                                   revisions, **kw)
+        self.addCleanup(database.close)
+        return database
+
+    def assertSucceeds(self, result):
+        """Exit status 0, nothing on stderr; returns stdout."""
+        self.assertEqual(
+            (result.returncode, result.stderr), (0, ''),
+            'audit-alembic %s\n%s' % (' '.join(result.args[1:]),
+                                      result.stdout))
+        return result.stdout
+
+    def assertUsageError(self, result, *fragments):
+        """Exit status 2 with argparse's usage message."""
+        self.assertEqual(result.returncode, 2, result)
+        self.assertIn('usage: audit-alembic', result.stderr)
+        self.assertNotIn('Traceback', result.stderr)
+        for fragment in fragments:
+            self.assertIn(fragment, result.stderr)
+
+    def assertFails(self, result, *fragments, hidden=()):
+        """Exit status 1, one error line naming ``fragments`` and none of
+        ``hidden``, no traceback; returns the message."""
+        self.assertEqual(result.returncode, 1, result)
+        lines = result.stderr.splitlines()
+        self.assertEqual(len(lines), 1, result.stderr)
+        self.assertTrue(lines[0].startswith(ERROR_PREFIX), lines[0])
+        self.assertNotIn('Traceback', result.stdout + result.stderr)
+        for fragment in fragments:
+            self.assertIn(fragment, lines[0])
+        for secret in hidden:
+            self.assertNotIn(secret, result.stdout + result.stderr)
+        return lines[0][len(ERROR_PREFIX):]
+
+
+def parse_table(text):
+    """The header and rows of a table printed by ``history``, cut at the
+    header's column positions (so misaligned columns show up)."""
+    lines = text.splitlines()
+    header, rule, rows = lines[0], lines[1], lines[2:]
+    starts = [0]
+    for i in range(1, len(rule)):
+        if rule[i] == '-' and rule[i - 1] == ' ':
+            starts.append(i)
+    bounds = list(zip(starts, starts[1:] + [None]))
+
+    def cut(line):
+        return [line[a:b].strip() for a, b in bounds]
+    return cut(header), [cut(row) for row in rows]
+
+
+def parse_csv(text):
+    """The rows of CSV text, header first."""
+    return list(csv.reader(io.StringIO(text)))

@@ -1,0 +1,114 @@
+"""``audit-alembic demo``: a scratch project, Alembic runs, the history."""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+from sqlalchemy import create_engine
+from sqlalchemy import inspect
+
+from audit_alembic.testing.fixtures import Rev
+from test.cli.support import CLITestCase
+from test.cli.support import child_environment
+from test.cli.support import parse_table
+from test.cli.support import reachable_url
+from test.cli.support import url_text
+
+COMMANDS = ['$ alembic upgrade head', '$ alembic downgrade -1',
+            '$ alembic stamp head', '$ audit-alembic history']
+#: direction, kind and "from -> to" of the rows the demo leaves.
+STEPS = [
+    ['up', 'migration', '<base> \u2192 1975ea83b712'],
+    ['up', 'migration', '1975ea83b712 \u2192 ae1027a6acf'],
+    ['up', 'migration', 'ae1027a6acf \u2192 27c6a30d7c24'],
+    ['down', 'migration', '27c6a30d7c24 \u2192 ae1027a6acf'],
+    ['up', 'stamp', 'ae1027a6acf \u2192 27c6a30d7c24'],
+]
+DEMO_TABLES = {'demo_account', 'demo_invoice', 'alembic_version',
+               'alembic_version_history'}
+
+
+class DemoOutputMixin:
+    def assertDemoOutput(self, text):
+        """The commands in order, then the history table; returns the
+        table's rows."""
+        positions = [text.find(command + '\n') for command in COMMANDS]
+        self.assertNotIn(-1, positions, text)
+        self.assertEqual(positions, sorted(positions), text)
+        table = text[positions[-1]:].split('\n', 1)[1].split('\n\n')[0]
+        headers, rows = parse_table(table)
+        self.assertEqual(headers[2:6], ['direction', 'kind', 'from \u2192 to',
+                                        'user version'])
+        self.assertEqual([row[2:5] for row in rows], STEPS)
+        self.assertEqual({row[5] for row in rows}, {'myapp 1.0'})
+        return rows
+
+
+class DemoTest(DemoOutputMixin, CLITestCase):
+    def setUp(self):
+        self.directory = tempfile.mkdtemp(prefix='audit_alembic_demo_test_')
+        self.addCleanup(shutil.rmtree, self.directory, True)
+
+    def test_scratch_project_is_removed(self):
+        tmp = os.path.join(self.directory, 'tmp')
+        os.mkdir(tmp)
+        result = self.cli('demo', env=child_environment(TMPDIR=tmp))
+        text = self.assertSucceeds(result)
+        self.assertDemoOutput(text)
+        project = re.search(r'project in (\S+):', text).group(1)
+        self.assertTrue(project.startswith(tmp), project)
+        self.assertIn('Removed the scratch project', text)
+        self.assertEqual(os.listdir(tmp), [])
+
+    def test_keep(self):
+        kept = os.path.join(self.directory, 'kept')
+        text = self.assertSucceeds(self.cli('demo', '--keep', kept))
+        self.assertDemoOutput(text)
+        self.assertIn('cd %s && alembic history' % kept, text)
+        self.assertTrue(os.path.isfile(os.path.join(kept, 'alembic.ini')))
+        with open(os.path.join(kept, 'migrations', 'env.py')) as f:
+            self.assertIn('on_version_apply=auditor.listen', f.read())
+        current = subprocess.run(
+            [sys.executable, '-m', 'alembic', '-c',
+             os.path.join(kept, 'alembic.ini'), 'current'],
+            cwd=self.directory, env=child_environment(), capture_output=True,
+            text=True, timeout=120)
+        self.assertEqual(current.returncode, 0, current.stderr)
+        self.assertEqual(current.stdout.strip(), '27c6a30d7c24 (head)')
+
+    def test_keep_refuses_a_directory_in_use(self):
+        with open(os.path.join(self.directory, 'precious.txt'), 'w'):
+            pass
+        self.assertFails(self.cli('demo', '--keep', self.directory),
+                         '--keep', 'not empty')
+        self.assertEqual(os.listdir(self.directory), ['precious.txt'])
+
+
+class DemoDatabaseTest(DemoOutputMixin, CLITestCase):
+    __backend__ = True
+
+    def test_url(self):
+        url = reachable_url(self.file_database_url(), None)
+        new_file = url.get_backend_name() == 'sqlite' and \
+            not os.path.exists(url.database)
+        text = self.assertSucceeds(self.cli('demo', '--url', url_text(url)))
+        self.assertDemoOutput(text)
+        if url.password:
+            self.assertNotIn(url.password, text)
+        if new_file:
+            self.assertFalse(os.path.exists(url.database))
+            return
+        engine = create_engine(url)
+        self.addCleanup(engine.dispose)
+        self.assertFalse(DEMO_TABLES & set(inspect(engine).get_table_names()))
+
+    def test_url_refuses_a_database_with_its_tables(self):
+        db = self.audited_database([Rev('A')])
+        db.run('upgrade', 'head')
+        self.assertFails(self.cli('demo', '--url', db.url_text),
+                         'alembic_version',
+                         hidden=[p for p in [db.url.password] if p])
+        self.assertEqual(len(db.rows()), 1)
+        self.assertEqual(db.env.heads(), {'A'})

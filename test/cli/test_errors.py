@@ -1,0 +1,50 @@
+"""Errors: one line on stderr, exit status 1 (2 for usage), no traceback,
+no password."""
+import os
+import tempfile
+
+from test.cli.support import CLITestCase
+from test.cli.support import unreachable_url
+
+
+class DatabaseErrorTest(CLITestCase):
+    def test_unreachable_server(self):
+        url = unreachable_url()
+        if url is None:
+            self.skipTest('needs psycopg or PyMySQL')
+        result = self.cli('history', '--url', url)
+        self.assertFails(result, 'cannot connect to',
+                         url.replace('sekrit', '***'), hidden=['sekrit'])
+
+    def test_missing_sqlite_file_is_not_created(self):
+        with tempfile.TemporaryDirectory() as directory:
+            path = os.path.join(directory, 'missing.db')
+            self.assertFails(self.cli('history', '--url', 'sqlite:///' + path),
+                             'cannot connect to', path)
+            self.assertFalse(os.path.exists(path))
+
+    def test_malformed_urls(self):
+        bad_port, not_a_url, unknown = self.cli_many(*[
+            ['history', '--url', url] for url in (
+                'postgresql+psycopg://scott:sekrit@localhost:port/test',
+                'not a url',
+                'nosuchdb://scott:sekrit@localhost/test')])
+        self.assertFails(bad_port, 'malformed URL', '--url',
+                         hidden=['sekrit'])
+        self.assertFails(not_a_url, 'malformed URL', "'not a url'")
+        self.assertFails(unknown, "unknown database dialect 'nosuchdb'",
+                         hidden=['sekrit'])
+
+
+class UsageErrorTest(CLITestCase):
+    def test_usage_errors_exit_2(self):
+        results = self.cli_many(
+            [],
+            ['history', '--last', '0'],
+            ['history', '--since', 'yesterday'],
+            ['history', '--url', 'sqlite://', '-c', 'alembic.ini'],
+            ['demo', '--unknown'])
+        for result, fragment in zip(results, [
+                'required: COMMAND', '--last', 'ISO-8601',
+                'not allowed with argument', 'unrecognized arguments']):
+            self.assertUsageError(result, fragment)

@@ -1,0 +1,205 @@
+"""``audit-alembic history`` on history tables written by real Alembic runs."""
+import datetime
+import json
+
+from sqlalchemy import Column
+from sqlalchemy import String
+from sqlalchemy import inspect
+
+from audit_alembic import Auditor
+from audit_alembic.testing import config
+from audit_alembic.testing.fixtures import Rev
+from test.cli.support import AuditedDatabase
+from test.cli.support import CLITestCase
+from test.cli.support import parse_csv
+from test.cli.support import parse_table
+
+#: B and C branch from A and merge in D, so that steps start or end at
+#: "B##C"; E and DE share letters with D and E, F comes after DE.
+GRAPH = [Rev('A'), Rev('B', 'A'), Rev('C', 'A'), Rev('D', ('B', 'C')),
+         Rev('E', 'D'), Rev('DE', 'E'), Rev('F', 'DE')]
+COLUMNS = ['id', 'alembic_version', 'prev_alembic_version', 'operation_type',
+           'operation_direction', 'user_version', 'changed_at']
+HEADERS = ['id', 'time (UTC)', 'direction', 'kind', 'from \u2192 to',
+           'user version']
+
+
+def utcnow():
+    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+
+
+def revisions(value):
+    return ', '.join(value.split('##')) if value else '<base>'
+
+
+def parts(value):
+    return set(value.split('##')) if value else set()
+
+
+class HistoryTest(CLITestCase):
+    """Read-only tests sharing one history of ten steps:
+
+    upgrade D (4 steps), downgrade B (1), upgrade head (4), stamp DE (1).
+    """
+
+    __backend__ = True
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.db = AuditedDatabase(cls.__target__ or config.first_target(),
+                                 GRAPH)
+        try:
+            cls.db.run('upgrade', 'D')
+            cls.db.run('downgrade', 'B')
+            cls.between = utcnow()
+            cls.db.run('upgrade', 'head')
+            cls.db.run('stamp', 'DE')
+            cls.rows = cls.db.rows()
+        except BaseException:
+            cls.db.close()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.db.close()
+        super().tearDownClass()
+
+    def history(self, *args):
+        return self.cli('history', '--url', self.db.url_text, *args)
+
+    def ids(self, csv_text):
+        return [int(row[0]) for row in parse_csv(csv_text)[1:]]
+
+    def ids_where(self, predicate):
+        return [row['id'] for row in self.rows if predicate(row)]
+
+    def test_table(self):
+        headers, lines = parse_table(self.assertSucceeds(self.history()))
+        self.assertEqual(headers, HEADERS)
+        self.assertEqual(lines, [[
+            str(row['id']),
+            row['changed_at'].strftime('%Y-%m-%d %H:%M:%S'),
+            row['operation_direction'],
+            row['operation_type'],
+            '%s \u2192 %s' % (revisions(row['prev_alembic_version']),
+                              revisions(row['alembic_version'])),
+            '1.0',
+        ] for row in self.rows])
+        self.assertEqual(lines[0][2:5], ['up', 'migration', '<base> \u2192 A'])
+        self.assertEqual([line[2:5] for line in lines[3:]], [
+            ['up', 'migration', 'B, C \u2192 D'],
+            ['down', 'migration', 'D \u2192 B, C'],
+            ['up', 'migration', 'B, C \u2192 D'],
+            ['up', 'migration', 'D \u2192 E'],
+            ['up', 'migration', 'E \u2192 DE'],
+            ['up', 'migration', 'DE \u2192 F'],
+            ['down', 'stamp', 'F \u2192 DE']])
+
+    def test_revision_filter(self):
+        by_b, by_e, by_percent = self.cli_many(*[
+            ['history', '--url', self.db.url_text, '--format', 'csv',
+             '--revision', revision] for revision in ('B', 'E', '%')])
+        for result, revision, count in ((by_b, 'B', 4), (by_e, 'E', 2)):
+            ids = self.ids(self.assertSucceeds(result))
+            self.assertEqual(ids, self.ids_where(
+                lambda row: revision in parts(row['alembic_version']) |
+                parts(row['prev_alembic_version'])))
+            self.assertEqual(len(ids), count)
+        # % and _ are no wildcards.
+        self.assertEqual(self.ids(self.assertSucceeds(by_percent)), [])
+
+    def test_since(self):
+        as_utc = self.between.isoformat() + 'Z'
+        in_paris = (self.between + datetime.timedelta(hours=2)).isoformat() \
+            + '+02:00'
+        results = self.cli_many(*[
+            ['history', '--url', self.db.url_text, '--format', 'csv',
+             '--since', since] for since in (as_utc, in_paris)])
+        expected = self.ids_where(lambda row: row['changed_at'] >=
+                                  self.between)
+        self.assertEqual(expected, [6, 7, 8, 9, 10])
+        for result in results:
+            self.assertEqual(self.ids(self.assertSucceeds(result)), expected)
+
+    def test_last(self):
+        last_three, last_b = self.cli_many(
+            ['history', '--url', self.db.url_text, '--last', '3'],
+            ['history', '--url', self.db.url_text, '--last', '2',
+             '--revision', 'B', '--format', 'csv'])
+        _, lines = parse_table(self.assertSucceeds(last_three))
+        self.assertEqual([line[0] for line in lines], ['8', '9', '10'])
+        self.assertEqual(self.ids(self.assertSucceeds(last_b)), [5, 6])
+
+    def test_json(self):
+        data = json.loads(self.assertSucceeds(self.history(
+            '--format', 'json')))
+        self.assertEqual([list(item) for item in data], [COLUMNS] * 10)
+        for item, row in zip(data, self.rows):
+            changed = datetime.datetime.fromisoformat(item.pop('changed_at'))
+            self.assertEqual(changed.utcoffset(), datetime.timedelta(0))
+            self.assertEqual(changed.replace(tzinfo=None), row['changed_at'])
+            self.assertEqual(item, {name: row[name] for name in COLUMNS
+                                    if name != 'changed_at'})
+
+    def test_csv(self):
+        table = parse_csv(self.assertSucceeds(self.history(
+            '--format', 'csv')))
+        self.assertEqual(table[0], COLUMNS)
+        self.assertEqual(table[1:], [
+            [str(row['id']), row['alembic_version'],
+             row['prev_alembic_version'], row['operation_type'],
+             row['operation_direction'], row['user_version'],
+             row['changed_at'].isoformat(timespec='microseconds') + '+00:00']
+            for row in self.rows])
+
+    def test_no_matching_rows(self):
+        table, as_json = self.cli_many(*[
+            ['history', '--url', self.db.url_text, '--revision', 'X',
+             '--format', output_format]
+            for output_format in ('table', 'json')])
+        headers, lines = parse_table(self.assertSucceeds(table))
+        self.assertEqual((headers, lines), (HEADERS, []))
+        self.assertEqual(json.loads(self.assertSucceeds(as_json)), [])
+
+    def test_schema(self):
+        schema = inspect(self.db.engine).default_schema_name
+        found, missing = self.cli_many(
+            ['history', '--url', self.db.url_text, '--format', 'csv',
+             '--schema', schema],
+            ['history', '--url', self.db.url_text, '--schema', 'no_such'])
+        self.assertEqual(self.ids(self.assertSucceeds(found)),
+                         list(range(1, 11)))
+        self.assertFails(missing, hidden=self._passwords())
+
+    def test_missing_table(self):
+        self.assertFails(
+            self.history('--table', 'no_such_table'), 'no_such_table',
+            self.db.url.render_as_string(hide_password=True), '--table',
+            hidden=self._passwords())
+
+    def _passwords(self):
+        return [self.db.url.password] if self.db.url.password else []
+
+
+class OtherTableTest(CLITestCase):
+    __backend__ = True
+
+    def test_table_name_and_extra_columns(self):
+        auditor = Auditor.create('2.0', table_name='deploy_log',
+                                 extra_columns=[(Column('host', String(50)),
+                                                 'build-7')])
+        db = self.audited_database(GRAPH[:2], auditor=auditor)
+        db.run('upgrade', 'head')
+        as_table, as_json = self.cli_many(*[
+            ['history', '--url', db.url_text, '--table', 'deploy_log',
+             '--format', output_format]
+            for output_format in ('table', 'json')])
+        headers, lines = parse_table(self.assertSucceeds(as_table))
+        self.assertEqual(headers, HEADERS + ['host'])
+        self.assertEqual([line[4:] for line in lines], [
+            ['<base> \u2192 A', '2.0', 'build-7'],
+            ['A \u2192 B', '2.0', 'build-7']])
+        data = json.loads(self.assertSucceeds(as_json))
+        self.assertEqual([item['host'] for item in data], ['build-7'] * 2)
+        self.assertEqual(set(data[0]), set(COLUMNS) | {'host'})
