@@ -121,6 +121,17 @@ def subprocess_env(**variables):
     return dict(os.environ, PYTHONPATH=os.pathsep.join(path), **variables)
 
 
+def reachable_url(url, directory):
+    """``url`` as another process reaches it from any directory: an
+    in-memory SQLite database becomes file ``test.db`` in ``directory``,
+    a relative SQLite path becomes absolute, other URLs stay."""
+    if url.get_backend_name() != 'sqlite':
+        return url
+    if url.database in (None, '', ':memory:'):
+        return url.set(database=os.path.join(directory, 'test.db'))
+    return url.set(database=os.path.abspath(url.database))
+
+
 def scratch_table(revision_id):
     """The table the default body of revision ``revision_id`` creates."""
     return 'scratch_%s' % revision_id.lower()
@@ -296,14 +307,9 @@ class TestBase(unittest.TestCase):
         return env
 
     def file_database_url(self):
-        """A URL other processes can reach from any directory: the
-        target's own (SQLite paths made absolute), or for an in-memory
-        SQLite target a file removed after the test."""
-        url = self.url
-        if url.get_backend_name() != 'sqlite':
-            return url
-        if url.database in (None, '', ':memory:'):
-            directory = tempfile.mkdtemp(prefix='audit_alembic_db_')
-            self.addCleanup(shutil.rmtree, directory, True)
-            return url.set(database=os.path.join(directory, 'test.db'))
-        return url.set(database=os.path.abspath(url.database))
+        """The target's URL as other processes reach it (see
+        :func:`reachable_url`); a SQLite file standing in for an in-memory
+        target is removed after the test."""
+        directory = tempfile.mkdtemp(prefix='audit_alembic_db_')
+        self.addCleanup(shutil.rmtree, directory, True)
+        return reachable_url(self.url, directory)

@@ -1,5 +1,4 @@
 """Running the real ``audit-alembic`` and giving it something to read."""
-import contextlib
 import csv
 import importlib.util
 import io
@@ -14,9 +13,9 @@ from sqlalchemy.engine import make_url
 
 from audit_alembic.testing.fixtures import ScratchEnvironment
 from audit_alembic.testing.fixtures import TestBase
+from audit_alembic.testing.fixtures import reachable_url
+from audit_alembic.testing.fixtures import subprocess_env
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
 ERROR_PREFIX = 'audit-alembic: error: '
 HISTORY_TABLE = 'alembic_version_history'
 
@@ -31,10 +30,7 @@ def console_script():
 
 def child_environment(**extra):
     """os.environ for a child that imports this checkout, writing UTF-8."""
-    env = dict(os.environ, PYTHONIOENCODING='utf-8', **extra)
-    env['PYTHONPATH'] = os.pathsep.join(
-        [ROOT] + [p for p in [os.environ.get('PYTHONPATH')] if p])
-    return env
+    return subprocess_env(PYTHONIOENCODING='utf-8', **extra)
 
 
 def start(command, cwd=None, env=None):
@@ -47,17 +43,6 @@ def finish(process, timeout=120):
     stdout, stderr = process.communicate(timeout=timeout)
     return subprocess.CompletedProcess(process.args, process.returncode,
                                        stdout, stderr)
-
-
-def reachable_url(url, directory):
-    """``url`` made reachable from another process and working directory:
-    an in-memory SQLite database becomes a file in ``directory``; a
-    relative SQLite path becomes absolute."""
-    if url.get_backend_name() != 'sqlite':
-        return url
-    if url.database in (None, '', ':memory:'):
-        return url.set(database=os.path.join(directory, 'test.db'))
-    return url.set(database=os.path.abspath(url.database))
 
 
 def unreachable_url():
@@ -97,10 +82,8 @@ class AuditedDatabase:
         self.engine = create_engine(self.url) if self.own_engine \
             else target.engine
         try:
-            # Alembic prints a line per revision script it writes.
-            with contextlib.redirect_stdout(io.StringIO()):
-                self.env = ScratchEnvironment(
-                    self.engine, revisions, url=self.url, **scratch_options)
+            self.env = ScratchEnvironment(
+                self.engine, revisions, url=self.url, **scratch_options)
         except Exception:
             self._release()
             raise

@@ -13,7 +13,6 @@ from audit_alembic.testing.fixtures import Rev
 from test.cli.support import CLITestCase
 from test.cli.support import child_environment
 from test.cli.support import parse_table
-from test.cli.support import reachable_url
 from test.cli.support import url_text
 
 COMMANDS = ['$ alembic upgrade head', '$ alembic downgrade -1',
@@ -90,7 +89,7 @@ class DemoDatabaseTest(DemoOutputMixin, CLITestCase):
     __backend__ = True
 
     def test_url(self):
-        url = reachable_url(self.file_database_url(), None)
+        url = self.file_database_url()
         new_file = url.get_backend_name() == 'sqlite' and \
             not os.path.exists(url.database)
         text = self.assertSucceeds(self.cli('demo', '--url', url_text(url)))
