@@ -45,6 +45,13 @@ def _warning_when_none(user_version):
     return checked_user_version
 
 
+def steps_share_a_transaction(ctx):
+    """Whether Alembic runs all steps of ``ctx`` in one transaction, as it
+    does with transactional DDL unless ``transaction_per_migration``."""
+    return (ctx.impl.transactional_ddl and
+            not ctx.opts.get('transaction_per_migration', False))
+
+
 class Auditor:
     """Records each step Alembic applies as a row of ``table``.
 
@@ -179,8 +186,9 @@ class Auditor:
 
         The row is built now and written on the step's connection inside
         the step's transaction, so it commits or rolls back with the
-        step.  Online, rows wait for the transaction's commit and go in
-        one INSERT; offline, each step's INSERT follows the step.
+        step.  Where Alembic runs all steps in one transaction, rows wait
+        for its commit and go in one INSERT; otherwise, and offline, each
+        step's INSERT follows the step.
         """
         row = self.make_row(ctx=ctx, step=step, **kw)
         if ctx not in self._contexts_with_table:
@@ -188,8 +196,10 @@ class Auditor:
             self._contexts_with_table.add(ctx)
         if ctx.as_sql:
             self._write_literal_row(ctx, row)
-        else:
+        elif steps_share_a_transaction(ctx):
             self._hold(ctx.connection, row)
+        else:
+            ctx.connection.execute(self._insert, row)
         log.debug('recorded %s step %r -> %r in %s',
                   CommonColumnValues.operation_direction(step=step),
                   step.source_revision_ids, step.destination_revision_ids,
@@ -211,6 +221,8 @@ class Auditor:
                 dialect._backslash_escapes = escapes
 
     def _hold(self, connection, row):
+        # Connection events slow down every statement a little, so rows
+        # are held only where that saves a round trip per step.
         if connection not in self._held_rows:
             event.listen(connection, 'commit', self._write_held_rows)
             event.listen(connection, 'rollback', self._drop_held_rows)
