@@ -1,18 +1,9 @@
 """Engines for the test targets: connecting safely, clearing on request."""
 from sqlalchemy import MetaData
-from sqlalchemy import create_engine
 from sqlalchemy import exc as sa_exc
 
-#: Seconds to wait for a server before giving up.
-CONNECT_TIMEOUT = 10
-#: The connect() keyword each DBAPI driver takes for that timeout.
-TIMEOUT_ARGUMENTS = {
-    'psycopg': 'connect_timeout',
-    'psycopg2': 'connect_timeout',
-    'pymysql': 'connect_timeout',
-    'mysqldb': 'connect_timeout',
-    'pg8000': 'timeout',
-}
+from .. import database
+from ..cli import CommandError
 
 
 class TargetError(Exception):
@@ -37,34 +28,24 @@ class Target:
         return '%s (%s)' % (self.label, self.safe_url)
 
 
-def create_target_engine(url):
-    """An engine for ``url`` that gives up on a silent server in time."""
-    timeout_argument = TIMEOUT_ARGUMENTS.get(url.get_driver_name())
-    connect_args = {timeout_argument: CONNECT_TIMEOUT} if timeout_argument \
-        else {}
-    return create_engine(url, connect_args=connect_args)
-
-
 def connect_all(targets):
-    """Give each target an engine, checking that it accepts a connection.
+    """Give each target an engine, checking that it accepts a connection
+    (within :data:`audit_alembic.database.CONNECT_TIMEOUT` seconds).
 
     :raise TargetError: naming the first target that does not.
     """
     for target in targets:
-        target.engine = create_target_engine(target.url)
+        try:
+            target.engine = database.create_engine(target.url)
+        except CommandError as err:  # unknown dialect, missing driver
+            raise TargetError(str(err)) from None
         try:
             with target.engine.connect():
                 pass
         except sa_exc.DBAPIError as err:
             raise TargetError('cannot connect to %s: %s' % (
-                target.safe_url, _reason(err, target.url.password))) from None
+                target.safe_url, database.reason(err, target.url))) from None
     return targets
-
-
-def _reason(err, password):
-    text = ' '.join(line.strip() for line in str(err.orig).splitlines()
-                    if line.strip())
-    return text.replace(password, '***') if password else text
 
 
 def drop_all_tables(target):

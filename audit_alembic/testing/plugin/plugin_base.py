@@ -27,21 +27,6 @@ CONFIG_FILES = ('setup.cfg', 'test.cfg')
 GROUP = 'audit-alembic'
 GROUP_DESCRIPTION = 'Database targets and logging for the Audit-Alembic suite'
 
-#: pip requirement providing each DBAPI driver SQLAlchemy may ask for.
-DRIVER_PACKAGES = {
-    'psycopg': 'psycopg[binary]',
-    'psycopg2': 'psycopg2-binary',
-    'pg8000': 'pg8000',
-    'asyncpg': 'asyncpg',
-    'pymysql': 'PyMySQL',
-    'mysqldb': 'mysqlclient',
-    'mysqlconnector': 'mysql-connector-python',
-    'mariadbconnector': 'mariadb',
-    'oracledb': 'oracledb',
-    'pyodbc': 'pyodbc',
-    'pymssql': 'pymssql',
-}
-
 
 class UsageError(Exception):
     """Bad input from the command line or a config file; one-line message."""
@@ -152,7 +137,6 @@ def resolve_targets(requested, aliases):
         except ArgumentError:
             raise UsageError('malformed %s: %r is not a SQLAlchemy URL'
                              % (source, mask(raw))) from None
-        _check_driver(url, source)
         label = re.sub(r'\W+', '_', label or url.get_backend_name())
         base, n = label, 1
         while label in labels:
@@ -161,23 +145,6 @@ def resolve_targets(requested, aliases):
         labels.add(label)
         targets.append((label, url))
     return targets
-
-
-def _check_driver(url, source):
-    from sqlalchemy.exc import NoSuchModuleError
-    try:
-        dialect = url.get_dialect()
-    except NoSuchModuleError:
-        raise UsageError('%s names an unknown database dialect %r'
-                         % (source, url.drivername)) from None
-    try:
-        dialect.import_dbapi()
-    except ImportError as err:
-        driver = url.get_driver_name() or dialect.driver
-        package = DRIVER_PACKAGES.get(driver, err.name or driver)
-        raise UsageError('%s needs the %s driver, which is not installed: '
-                         "pip install '%s'" % (source, driver, package)
-                         ) from None
 
 
 def configure_logging(log_info, log_debug, stream=None):
