@@ -10,6 +10,7 @@ import contextlib
 import os
 import pathlib
 import re
+import threading
 
 from .cli import CommandError
 
@@ -41,16 +42,31 @@ URL_EXAMPLES = ('e.g. sqlite:///app.db or '
                 'postgresql+psycopg://user:password@host/dbname')
 
 
+#: Query parameters some drivers take a password from.
+SECRET_PARAMETERS = ('password', 'passwd', 'pwd', 'sslpassword')
+_MASK = 'xxMASKEDxx'  # survives URL quoting, unlike '***'
+
+
 def masked(url):
-    """``url`` (a URL object or a string) with its password as ``***``."""
-    if not isinstance(url, str):
-        return url.render_as_string(hide_password=True)
+    """``url`` (a URL object or a string) with its passwords as ``***``:
+    the one after the user name and any in the query string."""
     from sqlalchemy.engine import make_url
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        # Unparseable: hide whatever sits between "user:" and the last "@".
-        return re.sub(r'(://[^:/@]*:).*@', r'\1***@', url)
+    if isinstance(url, str):
+        try:
+            url = make_url(url)
+        except Exception:
+            return hide_passwords(url)
+    secrets = [key for key in url.query if key.lower() in SECRET_PARAMETERS]
+    if secrets:
+        url = url.update_query_dict(dict.fromkeys(secrets, _MASK))
+    return url.render_as_string(hide_password=True).replace(_MASK, '***')
+
+
+def hide_passwords(text):
+    """``text`` with whatever looks like a password in a URL masked."""
+    text = re.sub(r'(//[^:/@\s]*:)[^@\s]*@', r'\1***@', text)
+    return re.sub(r'\b((?:%s)=)[^&\s]*' % '|'.join(SECRET_PARAMETERS),
+                  r'\1***', text, flags=re.I)
 
 
 def parse_url(text, source):
@@ -100,7 +116,7 @@ def url_from_config(path, section):
             % (_show_path(path), err.option, err.section)) from None
     except (configparser.Error, UnicodeDecodeError) as err:
         raise CommandError('cannot read %s: %s' % (
-            _show_path(path), _config_problem(err))) from None
+            _show_path(path), config_problem(err))) from None
     if not raw:
         raise CommandError(
             '%s has no sqlalchemy.url in its [%s] section; add one, or pass '
@@ -165,12 +181,8 @@ def connect(url, must_exist=True):
         check_sqlite_file(url)
     engine = create_engine(url)
     try:
-        try:
-            connection = engine.connect()
-        except exc.DBAPIError as err:
-            raise CommandError('cannot connect to %s: %s' % (
-                masked(url), reason(err, url))) from None
-        with connection:
+        wait_for_server(engine)
+        with engine.connect() as connection:
             try:
                 yield connection
             except exc.DBAPIError as err:
@@ -180,12 +192,44 @@ def connect(url, must_exist=True):
         engine.dispose()
 
 
+def wait_for_server(engine, timeout=CONNECT_TIMEOUT):
+    """Connect once, giving up after ``timeout`` seconds whatever the
+    driver does (some time only the opening of the socket).
+
+    :raise CommandError: if the database does not answer, or refuses.
+    """
+    url = engine.url
+    outcome = []
+
+    def attempt():
+        try:
+            engine.connect().close()
+            outcome.append(None)
+        except Exception as err:  # drivers raise more than DBAPIError
+            outcome.append(err)
+    if url.get_backend_name() == 'sqlite':
+        attempt()  # a file: nothing to wait for, and threads see other DBs
+    else:
+        thread = threading.Thread(target=attempt, daemon=True)
+        thread.start()
+        thread.join(timeout)
+    if not outcome:
+        raise CommandError('cannot connect to %s: no answer within %d '
+                           'seconds' % (masked(url), timeout))
+    if outcome[0] is not None:
+        raise CommandError('cannot connect to %s: %s' % (
+            masked(url), reason(outcome[0], url)))
+
+
 def reason(err, url):
-    """The driver's message for ``err`` on one line, password hidden."""
+    """The driver's message for ``err`` on one line, passwords hidden."""
     text = _one_line(getattr(err, 'orig', None) or err)
-    if url.password:
-        text = text.replace(str(url.password), '***')
-    return text
+    secrets = [url.password] + [value for key, value in url.query.items()
+                                if key.lower() in SECRET_PARAMETERS]
+    for secret in secrets:
+        if secret and isinstance(secret, str):
+            text = text.replace(secret, '***')
+    return hide_passwords(text)
 
 
 def _one_line(err):
@@ -198,15 +242,16 @@ def _show_path(path):
         os.path.join(os.curdir, os.path.normpath(path))
 
 
-def _config_problem(err):
+def config_problem(err):
+    """A :mod:`configparser` error in one line: the line number and what
+    is wrong there, passwords hidden."""
+    if isinstance(err, configparser.MissingSectionHeaderError):
+        return hide_passwords('line %d: no [section] header before %s' % (
+            err.lineno, err.line.strip()))
     if isinstance(err, configparser.ParsingError) and err.errors:
         lineno, line = err.errors[0]
-        return _hide_passwords(
+        return hide_passwords(
             'line %d: cannot parse %s' % (lineno, line.strip()))
-    message = getattr(err, 'message', None) or str(err)
-    message = re.sub(r"^While reading from '[^']*' ", '', message)
-    return _hide_passwords(_one_line(message))
-
-
-def _hide_passwords(text):
-    return re.sub(r'(://[^:/@\s]*:)[^@\s]*@', r'\1***@', text)
+    message = re.sub(r"^While reading from .*?\[line\s+(\d+)\]: ",
+                     r'line \1: ', _one_line(err))
+    return hide_passwords(message)

@@ -15,6 +15,7 @@ import contextlib
 import io
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -27,6 +28,7 @@ from sqlalchemy import MetaData
 from sqlalchemy import inspect
 from sqlalchemy import select
 
+from ..database import masked
 from . import config
 
 #: A revision of a scratch environment.  ``down`` is None (a root), an id
@@ -189,7 +191,7 @@ class ScratchEnvironment:
                 'table %r already exists in %s; the test suite never touches '
                 'tables it did not create: use an empty database or '
                 '--dropfirst' % (
-                    table_name, self.url.render_as_string(hide_password=True)))
+                    table_name, masked(self.url)))
         self.owned_tables.add(table_name)
 
     def add_revision(self, revision):
@@ -269,6 +271,21 @@ class ScratchEnvironment:
                          only=sorted(self.owned_tables & existing))
         metadata.drop_all(self.engine)
         shutil.rmtree(self.directory, ignore_errors=True)
+
+
+class SilentServer:
+    """A TCP server on 127.0.0.1 that accepts connections and never says a
+    word, like a database host that hangs: ``with SilentServer() as port``.
+    """
+
+    def __enter__(self):
+        self.socket = socket.socket()
+        self.socket.bind(('127.0.0.1', 0))
+        self.socket.listen(8)  # the kernel accepts; nobody ever answers
+        return self.socket.getsockname()[1]
+
+    def __exit__(self, *exc_info):
+        self.socket.close()
 
 
 class TestBase(unittest.TestCase):

@@ -1,6 +1,5 @@
 """Engines for the test targets: connecting safely, clearing on request."""
 from sqlalchemy import MetaData
-from sqlalchemy import exc as sa_exc
 
 from .. import database
 from ..cli import CommandError
@@ -21,8 +20,8 @@ class Target:
 
     @property
     def safe_url(self):
-        """The URL with its password masked."""
-        return self.url.render_as_string(hide_password=True)
+        """The URL with its passwords masked."""
+        return database.masked(self.url)
 
     def __repr__(self):
         return '%s (%s)' % (self.label, self.safe_url)
@@ -37,14 +36,9 @@ def connect_all(targets):
     for target in targets:
         try:
             target.engine = database.create_engine(target.url)
-        except CommandError as err:  # unknown dialect, missing driver
+            database.wait_for_server(target.engine)
+        except CommandError as err:
             raise TargetError(str(err)) from None
-        try:
-            with target.engine.connect():
-                pass
-        except sa_exc.DBAPIError as err:
-            raise TargetError('cannot connect to %s: %s' % (
-                target.safe_url, database.reason(err, target.url))) from None
     return targets
 
 

@@ -70,6 +70,22 @@ class ConfigFileTest(CLITestCase):
         self.assertFails(interpolation, 'deploy.ini', 'sqlalchemy.url',
                          hidden=['sekrit', '40home'])
 
+    def test_malformed_config_files(self):
+        with tempfile.TemporaryDirectory() as directory:
+            for name, text in (('headless.ini', 'sqlalchemy.url = x\n'),
+                               ('broken.ini', '[alembic\nfoo\n'),
+                               ('twice.ini', '[alembic]\na = 1\na = 2\n')):
+                with open(os.path.join(directory, name), 'w') as f:
+                    f.write(text)
+            headless, broken, twice = self.cli_many(
+                *[self.history('-c', name) for name in (
+                    'headless.ini', 'broken.ini', 'twice.ini')],
+                cwd=directory)
+        self.assertFails(headless, 'headless.ini', 'line 1',
+                         'no [section] header')
+        self.assertFails(broken, 'broken.ini', 'line 1')
+        self.assertFails(twice, 'twice.ini', 'line 3', "'a'")
+
     def test_missing_config_file(self):
         with tempfile.TemporaryDirectory() as empty:
             default, named = self.cli_many(

@@ -1,7 +1,11 @@
 """Errors: one line on stderr, exit status 1 (2 for usage), no traceback,
 no password."""
+import importlib.util
 import os
 import tempfile
+import time
+
+from audit_alembic.testing.fixtures import SilentServer
 
 from test.cli.support import CLITestCase
 from test.cli.support import unreachable_url
@@ -15,6 +19,27 @@ class DatabaseErrorTest(CLITestCase):
         result = self.cli('history', '--url', url)
         self.assertFails(result, 'cannot connect to',
                          url.replace('sekrit', '***'), hidden=['sekrit'])
+
+    def test_silent_server_fails_within_the_timeout(self):
+        if importlib.util.find_spec('pymysql') is None:
+            self.skipTest('needs PyMySQL')
+        with SilentServer() as port:
+            started = time.monotonic()
+            result = self.cli('history', '--url',
+                              'mysql+pymysql://scott:sekrit@127.0.0.1:%d/t'
+                              % port)
+            self.assertLess(time.monotonic() - started, 20)
+        self.assertFails(result, 'no answer within 10 seconds',
+                         hidden=['sekrit'])
+
+    def test_password_in_the_query_string_is_masked(self):
+        url = unreachable_url()
+        if url is None:
+            self.skipTest('needs psycopg or PyMySQL')
+        url = url.replace('scott:sekrit@', 'scott@') + '?password=sekrit'
+        self.assertFails(self.cli('history', '--url', url),
+                         'cannot connect to', 'password=***',
+                         hidden=['sekrit'])
 
     def test_missing_sqlite_file_is_not_created(self):
         with tempfile.TemporaryDirectory() as directory:

@@ -6,6 +6,7 @@ import unittest
 
 from sqlalchemy import text
 
+from audit_alembic.testing.fixtures import SilentServer
 from audit_alembic.testing.fixtures import TestBase
 from test.runner.support import PASSWORD
 from test.runner.support import CheckoutTestMixin
@@ -141,6 +142,37 @@ class BadInputTest(CheckoutTestCase):
                                               'test/runner/sample')
                 self.assertOneLineError(
                     result, 'ERROR: cannot connect to', code=4)
+
+    def test_silent_server_fails_within_the_timeout(self):
+        skip_without('pymysql')
+        with SilentServer() as port:
+            url = 'mysql+pymysql://scott:%s@127.0.0.1:%d/test' % (
+                PASSWORD, port)
+            started = time.monotonic()
+            result = self.checkout.nose('--dburi', url, SAMPLE)
+            self.assertLess(time.monotonic() - started, 20)
+        self.assertOneLineError(result, 'no answer within 10 seconds')
+
+    def test_password_in_the_query_string_is_masked(self):
+        skip_without('psycopg')
+        self.checkout.write_test_cfg(
+            '[db]\nq = postgresql+psycopg://scott@h/test?password=%s\n'
+            % PASSWORD)
+        listing = self.checkout.nose('--dbs')
+        self.assertIn('postgresql+psycopg://scott@h/test?password=***',
+                      listing.stdout)
+        self.assertNotIn(PASSWORD, listing.output)
+        self.assertOneLineError(self.checkout.nose(
+            '--dburi', 'postgresql+psycopg://scott@127.0.0.1:%d/test?'
+            'password=%s' % (closed_port(), PASSWORD), SAMPLE),
+            'cannot connect to', 'password=***')
+
+    def test_driver_failing_its_own_way(self):
+        skip_without('pymysql')
+        self.assertOneLineError(self.checkout.nose(
+            '--dburi', 'mysql+pymysql://scott:%s@127.0.0.1:%d/test?'
+            'charset=bogus' % (PASSWORD, closed_port()), SAMPLE),
+            'cannot connect to')
 
     def test_rejected_logins(self):
         skip_without('psycopg', 'pymysql')

@@ -70,18 +70,10 @@ def setup_options(make_option):
 
 
 def mask(url):
-    """``url`` with its password, if any, replaced by ``***``."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return _mask_text(url)
-
-
-def _mask_text(text):
-    """``text`` with anything shaped like a URL password masked."""
-    return re.sub(r'(//[^:/@\s]*:)[^@\s]*@', r'\1***@', text)
+    """``url`` with its passwords replaced by ``***``."""
+    # Only called where the run ends or coverage has started already.
+    from audit_alembic.database import masked
+    return masked(url)
 
 
 def read_aliases(root=ROOT):
@@ -97,15 +89,8 @@ def read_aliases(root=ROOT):
 
 
 def _config_problem(err):
-    if isinstance(err, configparser.MissingSectionHeaderError):
-        return 'line %d: no [section] header before %s' % (
-            err.lineno, _mask_text(err.line.strip()))
-    if isinstance(err, configparser.ParsingError) and err.errors:
-        lineno, line = err.errors[0]
-        return 'line %d: cannot parse %s' % (lineno, _mask_text(line.strip()))
-    message = re.sub(r"^While reading from .*?\[line\s+(\d+)\]: ",
-                     r'line \1: ', str(err).splitlines()[0])
-    return _mask_text(message)
+    from audit_alembic.database import config_problem  # the run ends here
+    return config_problem(err)
 
 
 def format_aliases(aliases):
@@ -196,5 +181,4 @@ def describe_targets():
     """One line naming the targets, passwords masked."""
     return 'Database target%s: %s' % (
         's' if len(_targets) > 1 else '',
-        ', '.join('%s (%s)' % (label, url.render_as_string(hide_password=True))
-                  for label, url in _targets))
+        ', '.join('%s (%s)' % (label, mask(url)) for label, url in _targets))
