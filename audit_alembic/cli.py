@@ -128,8 +128,8 @@ def build_parser():
     demo = commands.add_parser(
         'demo', help='run Alembic with an Auditor on a scratch project',
         description='Show Audit-Alembic at work: build a scratch Alembic '
-                    'project on SQLite,\nrun a few commands and print the '
-                    'history they left.',
+                    'project on SQLite\n(or --url), run a few commands and '
+                    'print the history they left.',
         epilog=DEMO_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     demo.set_defaults(handler=run_demo)

@@ -6,9 +6,12 @@ import sys
 
 from sqlalchemy import create_engine
 
+import audit_alembic
+
 from audit_alembic.testing.fixtures import ScratchEnvironment
 from audit_alembic.testing.fixtures import TestBase
 from audit_alembic.testing.fixtures import subprocess_env
+from test.audit.graphs import LINEAR
 
 README = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))), 'README.rst')
@@ -60,7 +63,7 @@ class ReadmeQuickstartTest(TestBase):
             f.write(re.sub(r'^sqlalchemy\.url = .*$', lambda m: url_line,
                            text, flags=re.M))
         self.alembic('revision', '-m', 'first', '--rev-id', '1975ea83b712')
-        self.alembic('revision', '-m', 'second', '--rev-id', 'ae1027a6acf0')
+        self.alembic('revision', '-m', 'second', '--rev-id', 'ae1027a6acf')
         self.alembic('upgrade', 'head')
         self.alembic('downgrade', '-1')
         self.assertEqual(
@@ -68,7 +71,37 @@ class ReadmeQuickstartTest(TestBase):
               r['operation_type'], r['operation_direction'],
               r['user_version']) for r in env.history()],
             [('', '1975ea83b712', 'migration', 'up', '2.4.0'),
-             ('1975ea83b712', 'ae1027a6acf0', 'migration', 'up', '2.4.0'),
-             ('ae1027a6acf0', '1975ea83b712', 'migration', 'down', '2.4.0')])
+             ('1975ea83b712', 'ae1027a6acf', 'migration', 'up', '2.4.0'),
+             ('ae1027a6acf', '1975ea83b712', 'migration', 'down', '2.4.0')])
         script = self.alembic('upgrade', 'head', '--sql').stdout
         self.assertIn('INSERT INTO alembic_version_history', script)
+
+
+def readme_auditor_examples():
+    """The README's literal blocks that build an ``auditor``."""
+    with open(README) as f:
+        text = f.read()
+    return [re.sub(r'^    ', '', block, flags=re.M)
+            for block in re.findall(r'::\n\n((?:    .*\n|\n)+)', text)
+            if 'auditor = audit_alembic.Auditor' in block]
+
+
+class ReadmeCustomTablesTest(TestBase):
+    def run_example(self, source):
+        namespace = {'audit_alembic': audit_alembic}
+        exec(compile(source, README, 'exec'), namespace)
+        auditor = namespace['auditor']
+        env = self.scratch_env(LINEAR, auditor=auditor)
+        env.run('upgrade', 'head')
+        return auditor.table.name, env.history(auditor.table.name)
+
+    def test_create_example_runs_as_written(self):
+        name, rows = self.run_example(readme_auditor_examples()[0])
+        self.assertEqual(name, 'schema_history')
+        self.assertEqual([(r['app_version'], r['heads']) for r in rows],
+                         [('2.4.0', 'A'), ('2.4.0', 'B'), ('2.4.0', 'C')])
+
+    def test_own_table_example_runs_as_written(self):
+        name, rows = self.run_example(readme_auditor_examples()[1])
+        self.assertEqual(name, 'deployments')
+        self.assertEqual([r['revision'] for r in rows], ['A', 'B', 'C'])

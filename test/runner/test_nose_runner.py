@@ -33,6 +33,7 @@ class NoseRunnerTest(CheckoutTestMixin, unittest.TestCase):
             (SAMPLE + '.SampleTest.test_fails_on_request', 1),
             ('test.runner.sample', SAMPLE_TESTS),
             ('runner/sample/', SAMPLE_TESTS),
+            ('runner/sample', SAMPLE_TESTS),
             ('runner/sample/test_sample.py', SAMPLE_TESTS),
             ('test/runner/sample/test_sample.py', SAMPLE_TESTS),
         ]
@@ -63,6 +64,7 @@ class NoseRunnerTest(CheckoutTestMixin, unittest.TestCase):
     def test_help_lists_the_options_under_their_heading(self):
         result = self.checkout.nose('--help')
         self.assertEqual(result.returncode, 0)
+        self.assertTrue(result.stdout.startswith('usage: sqla_nose.py '))
         section = result.stdout.split('\naudit-alembic:\n', 1)[1]
         for option in ('--db NAME', '--dburi URL', '--dbs', '--dropfirst',
                        '--log-info LOGGER', '--log-debug LOGGER'):

@@ -27,10 +27,14 @@ def normalize_name(name, test_dir=os.path.join(plugin_base.ROOT, 'test')):
     """A test name as nose users type it, as the dotted name nose2 takes.
 
     ``mod:Class.method`` becomes ``mod.Class.method``.  A directory or
-    file path is looked up relative to the current directory, then to
-    ``test/``, then to the checkout root, and becomes its module name.
+    file path (``audit/``, ``audit``, ``audit/test_api.py``) is looked up
+    relative to the current directory, then to ``test/``, then to the
+    checkout root, and becomes its module name.
     """
-    if '/' not in name and os.sep not in name and not name.endswith('.py'):
+    looks_dotted = '.' in name or ':' in name
+    if '/' not in name and os.sep not in name and not name.endswith('.py') \
+            and (looks_dotted or not os.path.isdir(
+                os.path.join(test_dir, name))):
         return name.replace(':', '.')
     for base in (os.getcwd(), test_dir, plugin_base.ROOT):
         path = os.path.abspath(os.path.join(base, name))
@@ -74,6 +78,7 @@ class AuditAlembicPlugin(Plugin):
     alwaysOn = True
 
     def __init__(self):
+        self.session.argparse.prog = os.path.basename(sys.argv[0])
         group = self.session.argparse.add_argument_group(
             plugin_base.GROUP, plugin_base.GROUP_DESCRIPTION)
         plugin_base.setup_options(group.add_argument)
