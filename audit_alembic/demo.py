@@ -177,7 +177,11 @@ def run_demo(url=None, keep=None, out=None):
                   'Audit-Alembic there:\n'
                   '  cd %s && alembic history\n'
                   '  cd %s && audit-alembic history --last 3\n'
-                  % (directory, place, place))
+                  'Its database is stamped at head after a downgrade, as a '
+                  'stamp can leave\none: demo_invoice is missing.  Run '
+                  '"alembic stamp %s" to make\nthe two agree again '
+                  'before you upgrade or downgrade.\n'
+                  % (directory, place, place, REVISIONS[-2][0]))
 
 
 def build_project(directory, ini_url):

@@ -69,13 +69,20 @@ class DemoTest(DemoOutputMixin, CLITestCase):
         self.assertTrue(os.path.isfile(os.path.join(kept, 'alembic.ini')))
         with open(os.path.join(kept, 'migrations', 'env.py')) as f:
             self.assertIn('on_version_apply=auditor.listen', f.read())
-        current = subprocess.run(
-            [sys.executable, '-m', 'alembic', '-c',
-             os.path.join(kept, 'alembic.ini'), 'current'],
-            cwd=self.directory, env=child_environment(), capture_output=True,
-            text=True, timeout=120)
-        self.assertEqual(current.returncode, 0, current.stderr)
-        self.assertEqual(current.stdout.strip(), '27c6a30d7c24 (head)')
+
+        def alembic(*args):
+            result = subprocess.run(
+                [sys.executable, '-m', 'alembic', '-c',
+                 os.path.join(kept, 'alembic.ini')] + list(args),
+                cwd=self.directory, env=child_environment(),
+                capture_output=True, text=True, timeout=120)
+            self.assertEqual(result.returncode, 0, result.stderr)
+            return result.stdout
+        self.assertEqual(alembic('current').strip(), '27c6a30d7c24 (head)')
+        # The stamp the output suggests lets the user go on from there.
+        stamp = re.search(r'"alembic (stamp \w+)"', text).group(1)
+        alembic(*stamp.split())
+        alembic('downgrade', 'base')
 
     def test_keep_refuses_a_directory_in_use(self):
         with open(os.path.join(self.directory, 'precious.txt'), 'w'):
