@@ -200,10 +200,11 @@ class Auditor:
             self._hold(ctx.connection, row)
         else:
             ctx.connection.execute(self._insert, row)
-        log.debug('recorded %s step %r -> %r in %s',
-                  CommonColumnValues.operation_direction(step=step),
-                  step.source_revision_ids, step.destination_revision_ids,
-                  self.table.name)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug('recorded %s step %r -> %r in %s',
+                      CommonColumnValues.operation_direction(step=step),
+                      step.source_revision_ids,
+                      step.destination_revision_ids, self.table.name)
 
     def _write_literal_row(self, ctx, row):
         # SQLAlchemy 2.0 renders PostgreSQL strings for servers without
