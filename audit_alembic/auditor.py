@@ -45,7 +45,7 @@ def _warning_when_none(user_version):
     return checked_user_version
 
 
-def steps_share_a_transaction(ctx):
+def _steps_share_a_transaction(ctx):
     """Whether Alembic runs all steps of ``ctx`` in one transaction, as it
     does with transactional DDL unless ``transaction_per_migration``."""
     return (ctx.impl.transactional_ddl and
@@ -196,7 +196,7 @@ class Auditor:
             self._contexts_with_table.add(ctx)
         if ctx.as_sql:
             self._write_literal_row(ctx, row)
-        elif steps_share_a_transaction(ctx):
+        elif _steps_share_a_transaction(ctx):
             self._hold(ctx.connection, row)
         else:
             ctx.connection.execute(self._insert, row)
@@ -222,8 +222,8 @@ class Auditor:
                 dialect._backslash_escapes = escapes
 
     def _hold(self, connection, row):
-        # Connection events slow down every statement a little, so rows
-        # are held only where that saves a round trip per step.
+        # Only where steps share a transaction: where each step commits
+        # by itself, holding its row would save nothing.
         if connection not in self._held_rows:
             event.listen(connection, 'commit', self._write_held_rows)
             event.listen(connection, 'rollback', self._drop_held_rows)
