@@ -160,13 +160,19 @@ class ScratchEnvironment:
         self.directory = tempfile.mkdtemp(prefix='audit_alembic_')
         self.ini_path = os.path.join(self.directory, 'alembic.ini')
         self.owned_tables = set()
-        self._init_project(user_version)
-        self.config.attributes['auditor'] = auditor
-        self.config.attributes['configure_options'] = configure_options
-        self.own(configure_options.get('version_table', 'alembic_version'))
-        self.own(auditor.table.name if auditor else 'alembic_version_history')
-        for revision in revisions:
-            self.add_revision(revision)
+        try:
+            self._init_project(user_version)
+            self.config.attributes['auditor'] = auditor
+            self.config.attributes['configure_options'] = configure_options
+            self.own(configure_options.get('version_table',
+                                           'alembic_version'))
+            self.own(auditor.table.name if auditor
+                     else 'alembic_version_history')
+            for revision in revisions:
+                self.add_revision(revision)
+        except BaseException:
+            shutil.rmtree(self.directory, ignore_errors=True)
+            raise
 
     def _init_project(self, user_version):
         scripts = os.path.join(self.directory, 'scripts')

@@ -1,0 +1,42 @@
+"""The scratch environments tests are built on."""
+import os
+import tempfile
+import unittest
+
+from sqlalchemy import create_engine
+from sqlalchemy import inspect
+from sqlalchemy import text
+
+from audit_alembic.testing.fixtures import Rev
+from audit_alembic.testing.fixtures import ScratchEnvironment
+
+
+class ScratchEnvironmentTest(unittest.TestCase):
+    def setUp(self):
+        self.engine = create_engine('sqlite://')
+        self.addCleanup(self.engine.dispose)
+        folder = tempfile.TemporaryDirectory()
+        self.addCleanup(folder.cleanup)
+        self.addCleanup(setattr, tempfile, 'tempdir', tempfile.tempdir)
+        tempfile.tempdir = self.folder = folder.name
+
+    def test_refuses_a_table_in_the_way_and_leaves_nothing_behind(self):
+        with self.engine.begin() as connection:
+            connection.execute(text('CREATE TABLE alembic_version (x INT)'))
+            connection.execute(text('INSERT INTO alembic_version VALUES (1)'))
+        with self.assertRaisesRegex(RuntimeError, "'alembic_version' already"):
+            ScratchEnvironment(self.engine)
+        self.assertEqual(os.listdir(self.folder), [])
+        with self.engine.connect() as connection:
+            self.assertEqual(connection.execute(text(
+                'SELECT x FROM alembic_version')).scalars().all(), [1])
+
+    def test_close_removes_its_folder_and_tables(self):
+        env = ScratchEnvironment(self.engine, [Rev('A')])
+        env.run('upgrade', 'head')
+        self.assertEqual(len(os.listdir(self.folder)), 1)
+        self.assertEqual(inspect(self.engine).get_table_names(), [
+            'alembic_version', 'alembic_version_history', 'scratch_a'])
+        env.close()
+        self.assertEqual(os.listdir(self.folder), [])
+        self.assertEqual(inspect(self.engine).get_table_names(), [])
