@@ -3,13 +3,34 @@
 Alembic records only a database's current revision; an :class:`Auditor`
 wired into ``env.py`` through ``on_version_apply`` adds one row per step
 to a history table of the migrated database.
+
+The public names are imported when first used, so that the command line
+starts without loading SQLAlchemy or Alembic.
 """
+import importlib
+
 from . import exc
-from .auditor import Auditor
-from .compat import alembic_supports_callback
-from .values import CommonColumnValues
 
 __version__ = '0.3.0'
 
 __all__ = ['Auditor', 'CommonColumnValues', 'alembic_supports_callback',
            'exc', '__version__']
+
+#: Public name -> the module defining it.
+_LAZY = {
+    'Auditor': '.auditor',
+    'CommonColumnValues': '.values',
+    'alembic_supports_callback': '.compat',
+}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError('module %r has no attribute %r' % (__name__, name))
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

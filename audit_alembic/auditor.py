@@ -12,19 +12,35 @@ from sqlalchemy import Integer
 from sqlalchemy import MetaData
 from sqlalchemy import String
 from sqlalchemy import Table
+from sqlalchemy import TypeDecorator
 from sqlalchemy import event
 from sqlalchemy import func
-from sqlalchemy.dialects import mysql
+from sqlalchemy.schema import CreateTable
 
+from . import compat
 from . import exc
+from . import values
 from .values import CommonColumnValues
 
 log = logging.getLogger(__name__)
 
-#: Change times keep microseconds on MySQL/MariaDB too (plain DATETIME
-#: would round them away).
-CHANGE_TIME_TYPE = DateTime().with_variant(
-    mysql.DATETIME(fsp=6), 'mysql', 'mariadb')
+
+class ChangeTime(TypeDecorator):
+    """``DateTime``, keeping microseconds on MySQL/MariaDB too (plain
+    ``DATETIME`` would round them away); their dialect is loaded only
+    where it is in use."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name in ('mysql', 'mariadb'):
+            from sqlalchemy.dialects.mysql import DATETIME
+            return dialect.type_descriptor(DATETIME(fsp=6))
+        return dialect.type_descriptor(DateTime())
+
+
+CHANGE_TIME_TYPE = ChangeTime()
 ID_TYPE = BigInteger().with_variant(Integer, 'sqlite')
 REVISIONS_TYPE = String(255)
 
@@ -87,17 +103,17 @@ class Auditor:
     def create(cls,
                user_version,
                user_version_nullable=False,
-               table_name='alembic_version_history',
+               table_name=values.DEFAULT_TABLE_NAME,
                metadata=None,
                extra_columns=(),
-               user_version_column_name='user_version',
+               user_version_column_name=values.USER_VERSION_COLUMN,
                user_version_type=String(255),
-               direction_column_name='operation_direction',
-               operation_column_name='operation_type',
-               alembic_version_separator='##',
-               alembic_version_column_name='alembic_version',
-               prev_alembic_version_column_name='prev_alembic_version',
-               change_time_column_name='changed_at'):
+               direction_column_name=values.DIRECTION_COLUMN,
+               operation_column_name=values.OPERATION_COLUMN,
+               alembic_version_separator=values.DEFAULT_SEPARATOR,
+               alembic_version_column_name=values.NEW_VERSION_COLUMN,
+               prev_alembic_version_column_name=values.OLD_VERSION_COLUMN,
+               change_time_column_name=values.CHANGE_TIME_COLUMN):
         """Define the standard history table and an Auditor that fills it.
 
         The table has an integer primary key ``id``; the revision(s) after
@@ -129,7 +145,7 @@ class Auditor:
         new_version = Column(alembic_version_column_name, REVISIONS_TYPE)
         old_version = Column(prev_alembic_version_column_name, REVISIONS_TYPE)
         columns = [
-            Column('id', ID_TYPE, primary_key=True),
+            Column(values.ID_COLUMN, ID_TYPE, primary_key=True),
             new_version,
             old_version,
             Column(operation_column_name, String(32), nullable=False),
@@ -137,7 +153,7 @@ class Auditor:
             Column(user_version_column_name, user_version_type),
             Column(change_time_column_name, CHANGE_TIME_TYPE),
         ]
-        values = {
+        column_values = {
             alembic_version_column_name: functools.partial(
                 CommonColumnValues.new_alembic_version,
                 separator=alembic_version_separator),
@@ -151,7 +167,7 @@ class Auditor:
         }
         for column, value in extra_columns:
             columns.append(column)
-            values[column.name] = value
+            column_values[column.name] = value
         names = [column.name for column in columns]
         twice = sorted({name for name in names if names.count(name) > 1})
         if twice:
@@ -164,7 +180,7 @@ class Auditor:
             CheckConstraint(
                 func.coalesce(new_version, old_version).isnot(None),
                 name='alembic_versions_nonnull'))
-        return cls(table, values)
+        return cls(table, column_values)
 
     def make_row(self, **kw):
         """Build the row for one step from the hook's keyword arguments.
@@ -207,19 +223,8 @@ class Auditor:
                       step.destination_revision_ids, self.table.name)
 
     def _write_literal_row(self, ctx, row):
-        # SQLAlchemy 2.0 renders PostgreSQL strings for servers without
-        # standard_conforming_strings (doubling backslashes) until a
-        # connection says otherwise, and offline there is none; render
-        # ours as 2.1 does, for the standard that is on since 9.1.
-        dialect = ctx.dialect
-        escapes = getattr(dialect, '_backslash_escapes', False)
-        if escapes and dialect.name == 'postgresql':
-            dialect._backslash_escapes = False
-        try:
+        with compat.standard_conforming_strings(ctx.dialect):
             ctx.impl.bulk_insert(self.table, [row])  # rendered as literals
-        finally:
-            if escapes:
-                dialect._backslash_escapes = escapes
 
     def _hold(self, connection, row):
         # Only where steps share a transaction: where each step commits
@@ -242,6 +247,6 @@ class Auditor:
 
     def _ensure_table(self, ctx):
         if ctx.as_sql:
-            ctx.impl.create_table(self.table, if_not_exists=True)
+            ctx.impl.execute(CreateTable(self.table, if_not_exists=True))
         else:
             self.table.create(ctx.connection, checkfirst=True)

@@ -1,5 +1,20 @@
-"""What the installed Alembic can do."""
+"""What differs between the versions and builds Audit-Alembic runs on.
+
+The only module that touches a private name of SQLAlchemy or Alembic;
+each such use is behind a check of the attribute it needs.
+"""
+import contextlib
+import importlib.util
 import inspect
+import os
+import sys
+
+#: The pip requirement that provides ``sqlite3`` where Python lacks it.
+PYSQLITE3_PACKAGE = 'pysqlite3-binary'
+#: A folder holding a ``sqlite3`` package that stands for pysqlite3, put
+#: on ``PYTHONPATH`` of child processes when this Python has no sqlite3.
+SQLITE3_SHIM_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                '_sqlite3_fallback')
 
 
 def alembic_supports_callback(configure_method=None):
@@ -19,3 +34,62 @@ def alembic_supports_callback(configure_method=None):
     except (TypeError, ValueError):
         return False
     return 'on_version_apply' in parameters
+
+
+@contextlib.contextmanager
+def standard_conforming_strings(dialect):
+    """Render PostgreSQL string literals for a server with
+    ``standard_conforming_strings`` on (the default since 9.1).
+
+    SQLAlchemy 2.0 renders them for servers without it (doubling
+    backslashes) until a connection says otherwise, and offline there is
+    no connection; 2.1 assumes the standard and has no such flag.
+    """
+    flag = '_backslash_escapes'  # private in SQLAlchemy 2.0
+    if dialect.name != 'postgresql' or not getattr(dialect, flag, False):
+        yield
+        return
+    setattr(dialect, flag, False)
+    try:
+        yield
+    finally:
+        setattr(dialect, flag, True)
+
+
+def has_sqlite3():
+    """Whether this Python can import the standard ``sqlite3`` module."""
+    return 'sqlite3' in sys.modules or \
+        importlib.util.find_spec('sqlite3') is not None
+
+
+def ensure_sqlite3():
+    """Make ``import sqlite3`` work where Python was built without it, by
+    standing pysqlite3 in for it.
+
+    :return: False if there is neither module, else True.
+    """
+    try:
+        import sqlite3  # noqa: F401
+        return True
+    except ImportError:
+        pass
+    try:
+        import pysqlite3
+        from pysqlite3 import dbapi2
+    except ImportError:
+        return False
+    sys.modules['sqlite3'] = pysqlite3
+    sys.modules['sqlite3.dbapi2'] = dbapi2
+    return True
+
+
+def sqlite3_path_entries():
+    """``PYTHONPATH`` entries child processes need for SQLite: the
+    pysqlite3 shim where this Python has no sqlite3, else none."""
+    try:
+        import sqlite3  # noqa: F401
+    except ImportError:
+        return [SQLITE3_SHIM_DIR]
+    if getattr(sys.modules['sqlite3'], '__name__', '') == 'pysqlite3':
+        return [SQLITE3_SHIM_DIR]
+    return []

@@ -2,7 +2,7 @@
 
 The URL comes from the command line or from ``sqlalchemy.url`` of an
 Alembic config file.  Every failure becomes a one-line
-:class:`~audit_alembic.cli.CommandError` whose URLs have their password
+:class:`~audit_alembic.exc.CommandError` whose URLs have their password
 masked.
 """
 import configparser
@@ -12,7 +12,7 @@ import pathlib
 import re
 import threading
 
-from .cli import CommandError
+from .exc import CommandError
 
 #: Seconds to wait for a database server before giving up.
 CONNECT_TIMEOUT = 10
@@ -187,7 +187,7 @@ def connect(url, must_exist=True):
                 yield connection
             except exc.DBAPIError as err:
                 raise CommandError('database error on %s: %s' % (
-                    masked(url), reason(err, url))) from None
+                    masked(url), describe_error(err, url))) from None
     finally:
         engine.dispose()
 
@@ -218,10 +218,10 @@ def wait_for_server(engine, timeout=CONNECT_TIMEOUT):
                            'seconds' % (masked(url), timeout))
     if outcome[0] is not None:
         raise CommandError('cannot connect to %s: %s' % (
-            masked(url), reason(outcome[0], url)))
+            masked(url), describe_error(outcome[0], url)))
 
 
-def reason(err, url):
+def describe_error(err, url):
     """The driver's message for ``err`` on one line, passwords hidden."""
     text = _one_line(getattr(err, 'orig', None) or err)
     secrets = [url.password] + [value for key, value in url.query.items()

@@ -1,4 +1,8 @@
-"""Exceptions and warnings raised by Audit-Alembic."""
+"""Every exception and warning Audit-Alembic raises, the command line's too.
+
+The ``Audit*`` names and :class:`UserVersionWarning` are those of
+Audit-Alembic 0.2.0.
+"""
 
 
 class AuditError(Exception):
@@ -18,8 +22,18 @@ class AuditRuntimeError(AuditError):
 
 
 class AuditSetupError(AuditError):
-    """The environment cannot record migrations (e.g. Alembic too old)."""
+    """The database or the environment cannot record migrations.
+
+    Exported by 0.2.0 (which never raised it); kept so that code catching
+    it keeps importing.
+    """
 
 
 class UserVersionWarning(UserWarning):
     """A step is being recorded without a user (application) version."""
+
+
+class CommandError(AuditError):
+    """A failure of the ``audit-alembic`` command line, or of opening a
+    database for it or for the test runner: a one-line message with any
+    password masked, shown without a traceback (exit status 1)."""

@@ -6,7 +6,21 @@ as a column value of :meth:`.Auditor.create` or of a ``make_row`` dict.
 """
 import datetime
 
+from . import exc
+
+#: The history table :meth:`.Auditor.create` defines by default.
+DEFAULT_TABLE_NAME = 'alembic_version_history'
+#: Joins the revisions of a step that starts or ends at several heads.
 DEFAULT_SEPARATOR = '##'
+#: The names of the standard columns, as :meth:`.Auditor.create` names
+#: them by default.
+ID_COLUMN = 'id'
+NEW_VERSION_COLUMN = 'alembic_version'
+OLD_VERSION_COLUMN = 'prev_alembic_version'
+OPERATION_COLUMN = 'operation_type'
+DIRECTION_COLUMN = 'operation_direction'
+USER_VERSION_COLUMN = 'user_version'
+CHANGE_TIME_COLUMN = 'changed_at'
 
 
 class CommonColumnValues:
@@ -28,8 +42,17 @@ class CommonColumnValues:
 
     @staticmethod
     def operation_type(step=None, **_):
-        """``'stamp'`` or ``'migration'``: whether the step ran a script."""
-        return 'stamp' if step.is_stamp else 'migration'
+        """``'stamp'`` or ``'migration'``: whether the step ran a script.
+
+        :raise .exc.AuditRuntimeError: for a step that is neither, as
+            0.2.0 does.
+        """
+        if step.is_stamp:
+            return 'stamp'
+        if step.is_migration:
+            return 'migration'
+        raise exc.AuditRuntimeError(
+            'Unknown migration type %s' % (step.up_revision_id,))
 
     @staticmethod
     def operation_direction(step=None, **_):

@@ -28,7 +28,10 @@ from sqlalchemy import MetaData
 from sqlalchemy import inspect
 from sqlalchemy import select
 
+from .. import paths
+from ..auditor import Auditor
 from ..database import masked
+from ..values import DEFAULT_TABLE_NAME
 from . import config
 
 #: A revision of a scratch environment.  ``down`` is None (a root), an id
@@ -37,54 +40,6 @@ from . import config
 Rev = collections.namedtuple(
     'Rev', 'id down depends_on upgrade downgrade',
     defaults=(None, None, None, None))
-
-ENV_PY = '''\
-"""env.py of a scratch environment built by audit_alembic.testing."""
-from alembic import context
-from sqlalchemy import engine_from_config
-from sqlalchemy import pool
-
-import audit_alembic
-
-config = context.config
-auditor = config.attributes.get('auditor')
-if auditor is None:
-    auditor = audit_alembic.Auditor.create(
-        config.get_main_option('user_version'))
-options = dict(config.attributes.get('configure_options', {}))
-if auditor:  # False: run without auditing, for comparisons
-    options['on_version_apply'] = auditor.listen
-
-
-def run_migrations_offline():
-    context.configure(url=config.get_main_option('sqlalchemy.url'),
-                      literal_binds=True, **options)
-    with context.begin_transaction():
-        context.run_migrations()
-
-
-def run_migrations(connection):
-    context.configure(connection=connection, **options)
-    with context.begin_transaction():
-        context.run_migrations()
-
-
-def run_migrations_online():
-    connection = config.attributes.get('connection')
-    if connection is not None:
-        run_migrations(connection)
-        return
-    engine = engine_from_config(config.get_section(config.config_ini_section),
-                                prefix='sqlalchemy.', poolclass=pool.NullPool)
-    with engine.connect() as connection:
-        run_migrations(connection)
-
-
-if context.is_offline_mode():
-    run_migrations_offline()
-else:
-    run_migrations_online()
-'''
 
 SCRIPT_MAKO = '''\
 """${message}"""
@@ -109,18 +64,28 @@ ALEMBIC_INI = '''\
 [alembic]
 script_location = %(here)s/scripts
 sqlalchemy.url = {url}
-user_version = {user_version}
+
+[loggers]
+keys = root
+
+[handlers]
+keys = console
+
+[formatters]
+keys = generic
+
+[logger_root]
+level = WARNING
+handlers = console
+
+[handler_console]
+class = StreamHandler
+args = (sys.stderr,)
+formatter = generic
+
+[formatter_generic]
+format = %%(levelname)s [%%(name)s] %%(message)s
 '''
-
-
-def subprocess_env(**variables):
-    """``os.environ`` plus ``variables``, with this copy of
-    :mod:`audit_alembic` first on ``PYTHONPATH`` for child processes."""
-    package_root = os.path.dirname(os.path.dirname(os.path.dirname(
-        os.path.abspath(__file__))))
-    path = [package_root] + [p for p in os.environ.get(
-        'PYTHONPATH', '').split(os.pathsep) if p]
-    return dict(os.environ, PYTHONPATH=os.pathsep.join(path), **variables)
 
 
 def reachable_url(url, directory):
@@ -148,9 +113,10 @@ class ScratchEnvironment:
     It refuses to start if one of those already exists: the suite never
     touches a table it did not create.
 
-    ``auditor`` is the :class:`~audit_alembic.Auditor` env.py uses; by
-    default one made by ``Auditor.create(user_version)``, and ``False``
-    for none at all.
+    Its ``env.py`` is Audit-Alembic's own (see
+    :data:`audit_alembic.paths.ENV_PY_TEMPLATE`).  ``auditor`` is the
+    :class:`~audit_alembic.Auditor` it uses; by default one made by
+    ``Auditor.create(user_version)``, and ``False`` for none at all.
     """
 
     def __init__(self, engine, revisions=(), auditor=None,
@@ -160,29 +126,34 @@ class ScratchEnvironment:
         self.directory = tempfile.mkdtemp(prefix='audit_alembic_')
         self.ini_path = os.path.join(self.directory, 'alembic.ini')
         self.owned_tables = set()
+        self.user_version = user_version
+        if auditor is None:
+            auditor = Auditor.create(user_version)
         try:
-            self._init_project(user_version)
+            self._init_project()
             self.config.attributes['auditor'] = auditor
+            # The test runner configures logging.
+            self.config.attributes['configure_logger'] = False
             self.config.attributes['configure_options'] = configure_options
             self.own(configure_options.get('version_table',
                                            'alembic_version'))
-            self.own(auditor.table.name if auditor
-                     else 'alembic_version_history')
+            self.own(auditor.table.name if auditor else DEFAULT_TABLE_NAME)
             for revision in revisions:
                 self.add_revision(revision)
         except BaseException:
             shutil.rmtree(self.directory, ignore_errors=True)
             raise
 
-    def _init_project(self, user_version):
+    def _init_project(self):
         scripts = os.path.join(self.directory, 'scripts')
         os.makedirs(os.path.join(scripts, 'versions'))
         url = self.url.render_as_string(hide_password=False)
         for path, text in (
-                (os.path.join(scripts, 'env.py'), ENV_PY),
+                (os.path.join(scripts, 'env.py'),
+                 paths.read_env_py_template()),
                 (os.path.join(scripts, 'script.py.mako'), SCRIPT_MAKO),
                 (self.ini_path, ALEMBIC_INI.format(
-                    url=url.replace('%', '%%'), user_version=user_version))):
+                    url=url.replace('%', '%%')))):
             with open(path, 'w') as f:
                 f.write(text)
         self.config = Config(self.ini_path, stdout=io.StringIO())
@@ -243,16 +214,18 @@ class ScratchEnvironment:
         return self.config.output_buffer.getvalue()
 
     def alembic(self, *args, **kw):
-        """Run the real ``alembic`` command line in this project's folder.
+        """Run the real ``alembic`` command line in this project's folder,
+        its env.py recording ``user_version`` as ``APP_VERSION``.
 
         Returns the :class:`subprocess.CompletedProcess`, text captured.
         """
         return subprocess.run(
             [sys.executable, '-m', 'alembic', '-c', self.ini_path] +
             list(args), cwd=self.directory, capture_output=True, text=True,
-            timeout=120, env=subprocess_env(), **kw)
+            timeout=120, env=paths.child_environment(
+                APP_VERSION=str(self.user_version)), **kw)
 
-    def history(self, table_name='alembic_version_history'):
+    def history(self, table_name=DEFAULT_TABLE_NAME):
         """The rows of the history table, oldest first, as dicts."""
         metadata = MetaData()
         metadata.reflect(self.engine, only=[table_name])

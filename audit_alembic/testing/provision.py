@@ -2,7 +2,7 @@
 from sqlalchemy import MetaData
 
 from .. import database
-from ..cli import CommandError
+from ..exc import CommandError
 
 
 class TargetError(Exception):

@@ -23,6 +23,11 @@ class PublicNamesTest(unittest.TestCase):
                      'new_alembic_version', 'old_alembic_version'):
             self.assertTrue(callable(getattr(CommonColumnValues, name)))
 
+    def test_unknown_names_raise_attribute_error(self):
+        with self.assertRaises(AttributeError):
+            audit_alembic.NoSuchName
+        self.assertIn('Auditor', dir(audit_alembic))
+
     def test_exception_hierarchy(self):
         for name in ('AuditConstructError', 'AuditCreateError',
                      'AuditRuntimeError', 'AuditSetupError'):

@@ -3,18 +3,18 @@ import os
 import re
 import subprocess
 import sys
+import unittest
 
 from sqlalchemy import create_engine
 
 import audit_alembic
 
+from audit_alembic import paths
 from audit_alembic.testing.fixtures import ScratchEnvironment
 from audit_alembic.testing.fixtures import TestBase
-from audit_alembic.testing.fixtures import subprocess_env
 from test.audit.graphs import LINEAR
 
-README = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))), 'README.rst')
+README = os.path.join(paths.PACKAGE_ROOT, 'README.rst')
 
 
 def readme_env_py():
@@ -24,8 +24,13 @@ def readme_env_py():
     for block in re.findall(r'\.\. code-block:: python\n\n((?:    .*\n|\n)+)',
                             text):
         if 'def run_migrations_online' in block:
-            return re.sub(r'^    ', '', block, flags=re.M)
+            return re.sub(r'^    ', '', block, flags=re.M).rstrip('\n') + '\n'
     raise AssertionError('README.rst has no env.py block')
+
+
+class ReadmeEnvPyTest(unittest.TestCase):
+    def test_readme_shows_the_shipped_template(self):
+        self.assertEqual(readme_env_py(), paths.read_env_py_template())
 
 
 class ReadmeQuickstartTest(TestBase):
@@ -35,7 +40,7 @@ class ReadmeQuickstartTest(TestBase):
         result = subprocess.run(
             [sys.executable, '-m', 'alembic'] + list(args), cwd=self.project,
             capture_output=True, text=True, timeout=120,
-            env=subprocess_env(APP_VERSION='2.4.0'))
+            env=paths.child_environment(APP_VERSION='2.4.0'))
         self.assertEqual(result.returncode, 0, result.stderr)
         return result
 

@@ -11,10 +11,10 @@ import tempfile
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
+from audit_alembic import paths
 from audit_alembic.testing.fixtures import ScratchEnvironment
 from audit_alembic.testing.fixtures import TestBase
 from audit_alembic.testing.fixtures import reachable_url
-from audit_alembic.testing.fixtures import subprocess_env
 
 ERROR_PREFIX = 'audit-alembic: error: '
 HISTORY_TABLE = 'alembic_version_history'
@@ -30,7 +30,7 @@ def console_script():
 
 def child_environment(**extra):
     """os.environ for a child that imports this checkout, writing UTF-8."""
-    return subprocess_env(PYTHONIOENCODING='utf-8', **extra)
+    return paths.child_environment(PYTHONIOENCODING='utf-8', **extra)
 
 
 def start(command, cwd=None, env=None):

@@ -9,6 +9,7 @@ import tempfile
 from sqlalchemy import create_engine
 from sqlalchemy import inspect
 
+from audit_alembic import paths
 from audit_alembic.testing.fixtures import Rev
 from test.cli.support import CLITestCase
 from test.cli.support import child_environment
@@ -68,7 +69,7 @@ class DemoTest(DemoOutputMixin, CLITestCase):
         self.assertIn('cd %s && alembic history' % kept, text)
         self.assertTrue(os.path.isfile(os.path.join(kept, 'alembic.ini')))
         with open(os.path.join(kept, 'migrations', 'env.py')) as f:
-            self.assertIn('on_version_apply=auditor.listen', f.read())
+            self.assertEqual(f.read(), paths.read_env_py_template())
 
         def alembic(*args):
             result = subprocess.run(

@@ -6,8 +6,8 @@ import subprocess
 import sys
 import tempfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
+from audit_alembic.paths import PACKAGE_ROOT as ROOT
+
 COPIED = ['sqla_nose.py', 'setup.py', 'setup.cfg', 'audit_alembic', 'test']
 PASSWORD = 'sekrit'
 

@@ -10,14 +10,16 @@ import os
 import sys
 
 PLUGIN_DIR = os.path.dirname(os.path.abspath(__file__))
-#: The name the shared core is registered under in ``sys.modules``.
+#: The names the shared core and :mod:`audit_alembic.paths` are
+#: registered under in ``sys.modules``.
 CORE_MODULE = 'audit_alembic_plugin_base'
+PATHS_MODULE = 'audit_alembic_paths'
 
 
 def _load(module_name, file_name):
     if module_name in sys.modules:
         return sys.modules[module_name]
-    path = os.path.join(PLUGIN_DIR, file_name)
+    path = os.path.normpath(os.path.join(PLUGIN_DIR, file_name))
     spec = importlib.util.spec_from_file_location(module_name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
@@ -27,5 +29,6 @@ def _load(module_name, file_name):
 
 def load_adapter(runner):
     """Load the core, then the adapter for ``runner`` ('nose' or 'pytest')."""
+    _load(PATHS_MODULE, os.path.join(os.pardir, os.pardir, 'paths.py'))
     _load(CORE_MODULE, 'plugin_base.py')
     return _load('audit_alembic_%splugin' % runner, '%splugin.py' % runner)

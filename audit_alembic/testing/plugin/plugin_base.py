@@ -20,9 +20,13 @@ import os
 import re
 import sys
 
-#: The checkout root: three levels above audit_alembic/testing/plugin.
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.dirname(os.path.abspath(__file__)))))
+if __package__:
+    from ... import paths
+else:
+    import audit_alembic_paths as paths
+
+#: The checkout root, where setup.cfg, test.cfg and test/ are.
+ROOT = paths.PACKAGE_ROOT
 CONFIG_FILES = ('setup.cfg', 'test.cfg')
 GROUP = 'audit-alembic'
 GROUP_DESCRIPTION = 'Database targets and logging for the Audit-Alembic suite'
@@ -133,7 +137,11 @@ def resolve_targets(requested, aliases):
 
 
 def configure_logging(log_info, log_debug, stream=None):
-    """Send the named loggers' records to the console at the given level."""
+    """Show the named loggers' records on the console at the given level.
+
+    The records still propagate, so the runner's own log capture (pytest's
+    ``caplog``, nose2's ``--log-capture``) sees them too.
+    """
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(
         logging.Formatter('%(levelname)s %(name)s %(message)s'))
@@ -143,7 +151,6 @@ def configure_logging(log_info, log_debug, stream=None):
             logger.setLevel(level)
             if handler not in logger.handlers:
                 logger.addHandler(handler)
-            logger.propagate = False
 
 
 #: Targets resolved by pre_begin, handed to post_begin.

@@ -16,9 +16,10 @@ import subprocess
 import sys
 import tempfile
 
-from . import database
-from .cli import CommandError
-from .cli import DEFAULT_TABLE
+from .. import database
+from .. import paths
+from ..exc import CommandError
+from ..values import DEFAULT_TABLE_NAME
 
 #: The application version the demo's env.py records with each step.
 USER_VERSION = 'myapp 1.0'
@@ -56,73 +57,41 @@ REVISIONS = (
      'op.drop_table("demo_invoice")'),
 )
 #: Every table the demo creates, in an order they can be dropped in.
-TABLES = ('demo_invoice', 'demo_account', VERSION_TABLE, DEFAULT_TABLE)
+TABLES = ('demo_invoice', 'demo_account', VERSION_TABLE, DEFAULT_TABLE_NAME)
 
-ENV_PY = '''\
-"""Alembic's env.py, recording each step with Audit-Alembic.
-
-Made by `audit-alembic demo` from Alembic's "generic" template: the
-Auditor and the on_version_apply= arguments are what Audit-Alembic adds.
-"""
-from logging.config import fileConfig
-
-from alembic import context
-from sqlalchemy import engine_from_config
-from sqlalchemy import pool
-
-import audit_alembic
-
-config = context.config
-if config.config_file_name is not None:
-    fileConfig(config.config_file_name)
-
-target_metadata = None
-
-# One row per upgrade, downgrade or stamp step, in the table
-# alembic_version_history of the migrated database.  The user version is
-# your application's version: a constant, or a callable that receives
-# on_version_apply's arguments (ctx, step, heads, run_args).
-auditor = audit_alembic.Auditor.create(user_version=%(user_version)r)
-
-
-def run_migrations_offline():
-    """Write the SQL of the migrations to standard output."""
-    context.configure(
-        url=config.get_main_option("sqlalchemy.url"),
-        target_metadata=target_metadata,
-        literal_binds=True,
-        dialect_opts={"paramstyle": "named"},
-        on_version_apply=auditor.listen,
-    )
-    with context.begin_transaction():
-        context.run_migrations()
-
-
-def run_migrations_online():
-    """Run the migrations on the database of sqlalchemy.url."""
-    connectable = engine_from_config(
-        config.get_section(config.config_ini_section, {}),
-        prefix="sqlalchemy.",
-        poolclass=pool.NullPool,
-    )
-    with connectable.connect() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=target_metadata,
-            on_version_apply=auditor.listen,
-        )
-        with context.begin_transaction():
-            context.run_migrations()
-
-
-if context.is_offline_mode():
-    run_migrations_offline()
-else:
-    run_migrations_online()
+EPILOG = '''\
+The demo creates an Alembic project in a temporary directory with
+`alembic init`, puts Audit-Alembic's env.py in it, adds three revisions
+and runs `alembic upgrade head`, `alembic downgrade -1` and `alembic stamp
+head` before printing the history table.  With --url it refuses a
+database that already has its tables, and drops them again afterwards
+unless --keep is given.
 '''
 
 
-def run_demo(url=None, keep=None, out=None):
+def add_parser(commands):
+    """Add the ``demo`` command to the ``commands`` subparsers."""
+    parser = commands.add_parser(
+        'demo', help='run Alembic with an Auditor on a scratch project',
+        description='Show Audit-Alembic at work: build a scratch Alembic '
+                    'project on SQLite\n(or --url), run a few commands and '
+                    'print the history they left.',
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--url', metavar='URL',
+                        help='use this database instead of a SQLite file in '
+                             'the project directory')
+    parser.add_argument('--keep', metavar='DIR',
+                        help='build the project in DIR (new or empty) and '
+                             'keep it, to try Alembic and audit-alembic there')
+    return parser
+
+
+def run(args):
+    """Run ``audit-alembic demo`` with parsed ``args``."""
+    show_demo(url=args.url, keep=args.keep, out=sys.stdout)
+
+
+def show_demo(url=None, keep=None, out=None):
     """Build the scratch project, run the Alembic commands in it, print
     each command, its output and then the history table to ``out``.
 
@@ -154,7 +123,7 @@ def run_demo(url=None, keep=None, out=None):
             _run_alembic(directory, command, out)
         out.write('\n$ audit-alembic history\n')
         from .history import show_history
-        show_history(db_url, DEFAULT_TABLE, out=out)
+        show_history(db_url, DEFAULT_TABLE_NAME, out=out)
     finally:
         if keep is None:
             shutil.rmtree(directory, ignore_errors=True)
@@ -200,8 +169,8 @@ def build_project(directory, ini_url):
         ('script_location', '%(here)s/' + SCRIPTS),
         ('sqlalchemy.url', ini_url),
     ])
-    with open(os.path.join(directory, SCRIPTS, 'env.py'), 'w') as f:
-        f.write(ENV_PY % {'user_version': USER_VERSION})
+    shutil.copyfile(paths.ENV_PY_TEMPLATE,
+                    os.path.join(directory, SCRIPTS, 'env.py'))
     config = Config(ini_path, cmd_opts=argparse.Namespace(quiet=True))
     scripts = ScriptDirectory.from_config(config)
     down = 'base'
@@ -322,12 +291,8 @@ def _run_alembic(directory, arguments, out):
     out.write('\n$ %s\n' % shown)
     out.flush()
     # The project's env.py imports audit_alembic: let the child find this
-    # copy, installed or not.
-    package_root = os.path.dirname(os.path.dirname(os.path.abspath(
-        __file__)))
-    env = dict(os.environ)
-    env['PYTHONPATH'] = os.pathsep.join(
-        [package_root] + [p for p in [env.get('PYTHONPATH')] if p])
+    # copy, installed or not, and take the demo's application version.
+    env = paths.child_environment(APP_VERSION=USER_VERSION)
     try:
         result = subprocess.run(
             [sys.executable, '-m', 'alembic'] + list(arguments),

@@ -1,132 +1,26 @@
-"""Reading an Audit-Alembic history table: the query and the output formats.
+"""Writing rows out: an aligned table, JSON or CSV.
 
-Filtering, ordering and limiting happen in the database; rows are
-streamed from it and written out as they come, so that memory use does
-not grow with the size of the table.
+Each writer takes the table (for its column names and types), an
+iterable of row batches and a text stream, and writes as the batches
+come, so that memory use does not grow with the number of rows.
 """
 import codecs
 import csv
 import datetime
 import json
-import sys
 
-from . import database
-from .cli import CommandError
+from ..values import CHANGE_TIME_COLUMN as CHANGE_TIME
+from ..values import DEFAULT_SEPARATOR as SEPARATOR
+from ..values import DIRECTION_COLUMN as DIRECTION
+from ..values import ID_COLUMN as ID
+from ..values import NEW_VERSION_COLUMN as NEW_VERSION
+from ..values import OLD_VERSION_COLUMN as OLD_VERSION
+from ..values import OPERATION_COLUMN as KIND
+from ..values import USER_VERSION_COLUMN as USER_VERSION
 
-#: Joins the revisions of a step that starts or ends at several heads.
-SEPARATOR = '##'
-#: Column names of the table :meth:`.Auditor.create` defines by default.
-ID = 'id'
-NEW_VERSION = 'alembic_version'
-OLD_VERSION = 'prev_alembic_version'
-KIND = 'operation_type'
-DIRECTION = 'operation_direction'
-USER_VERSION = 'user_version'
-CHANGE_TIME = 'changed_at'
-#: Rows fetched from the database at a time, and rows per aligned block
-#: of table output.
+#: Rows per aligned block of table output.
 BATCH_SIZE = 1000
 BASE = '<base>'
-
-
-def show_history(url, table_name, schema=None, revision=None, since=None,
-                 last=None, output_format='table', out=None):
-    """Write the rows of history table ``table_name`` of ``url`` to ``out``.
-
-    :param revision: only rows from or to this revision.
-    :param since: only rows changed at or after this naive UTC datetime.
-    :param last: only the ``last`` most recent rows (still oldest first).
-    :param output_format: ``'table'``, ``'json'`` or ``'csv'``.
-    :raise CommandError: if the database or the table cannot be read.
-    """
-    write = WRITERS[output_format]
-    out = out or sys.stdout
-    with database.connect(url) as connection:
-        table = reflect_table(connection, table_name, schema, url)
-        query = select_history(table, revision=revision, since=since,
-                               last=last)
-        write(table, fetch(connection, query, newest_first=bool(last)), out)
-
-
-def reflect_table(connection, name, schema, url):
-    """The history table ``schema.name``, as found in the database.
-
-    :raise CommandError: if there is no such table.
-    """
-    from sqlalchemy import MetaData
-    from sqlalchemy import Table
-    from sqlalchemy.exc import NoSuchTableError
-    try:
-        return Table(name, MetaData(), schema=schema,
-                     autoload_with=connection)
-    except NoSuchTableError:
-        raise CommandError(
-            'no table %s in %s; pass --table NAME (and --schema SCHEMA) if '
-            'the history table has another name'
-            % ('%s.%s' % (schema, name) if schema else name,
-               database.masked(url))) from None
-
-
-def select_history(table, revision=None, since=None, last=None):
-    """The SELECT of the rows to show, oldest first.
-
-    With ``last``, newest first instead, limited to ``last`` rows: the
-    database finds them from the end of the primary key index, and the
-    caller reverses them.
-    """
-    from sqlalchemy import or_
-    from sqlalchemy import select
-    query = select(table)
-    if revision is not None:
-        query = query.where(or_(
-            revision_matches(_column(table, OLD_VERSION, '--revision'),
-                             revision),
-            revision_matches(_column(table, NEW_VERSION, '--revision'),
-                             revision)))
-    if since is not None:
-        query = query.where(_column(table, CHANGE_TIME, '--since') >= since)
-    order = [table.c[ID]] if ID in table.c else list(table.primary_key)
-    if not order:
-        raise CommandError(
-            'table %s has no id column to order its rows by; is it an '
-            'Audit-Alembic history table?' % table.fullname)
-    if last:
-        return query.order_by(*[c.desc() for c in order]).limit(last)
-    return query.order_by(*order)
-
-
-def revision_matches(column, revision, separator=SEPARATOR):
-    """A condition: ``revision`` is the value of ``column`` or one of its
-    ``separator``-joined parts (a step from or to several heads)."""
-    from sqlalchemy import or_
-    return or_(column == revision,
-               column.startswith(revision + separator, autoescape=True),
-               column.endswith(separator + revision, autoescape=True),
-               column.contains(separator + revision + separator,
-                               autoescape=True))
-
-
-def _column(table, name, option):
-    try:
-        return table.c[name]
-    except KeyError:
-        raise CommandError('%s needs column %s, which table %s lacks' % (
-            option, name, table.fullname)) from None
-
-
-def fetch(connection, query, newest_first=False):
-    """The rows of ``query``, oldest first, in lists of up to
-    :data:`BATCH_SIZE` rows.
-
-    Streamed from the database, unless the query returns the newest rows
-    first (``--last``): those are few, fetched at once and reversed.
-    """
-    if newest_first:
-        rows = connection.execute(query).all()
-        rows.reverse()
-        return _batches(rows, BATCH_SIZE)
-    return connection.execution_options(
-        stream_results=True, yield_per=BATCH_SIZE).execute(query).partitions()
 
 
 def write_table(table, batches, out):
@@ -321,9 +215,5 @@ def write_csv(table, batches, out):
         writer.writerows(rows)
 
 
-def _batches(rows, size):
-    for start in range(0, len(rows), size):
-        yield rows[start:start + size]
-
-
 WRITERS = {'table': write_table, 'json': write_json, 'csv': write_csv}
+FORMATS = tuple(WRITERS)

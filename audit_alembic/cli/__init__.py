@@ -1,0 +1,66 @@
+"""The ``audit-alembic`` command line (also ``python -m audit_alembic``).
+
+Each command is a module of this package with ``add_parser(commands)``
+and ``run(args)``; this module only wires them into one parser and turns
+failures into exit codes: 0 success, 1 error (one line on stderr), 2
+usage error.
+
+Only the standard library is imported until a command runs, so that
+``--help`` stays quick.
+"""
+import argparse
+import importlib
+import os
+import sys
+
+from .. import __version__
+from ..exc import CommandError
+
+PROG = 'audit-alembic'
+#: The command modules, in the order ``--help`` lists them.
+COMMANDS = ('history', 'demo')
+
+
+def build_parser():
+    """The argument parser of ``audit-alembic`` and its commands."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description='Read the history that Audit-Alembic records of every '
+                    'Alembic upgrade, downgrade and stamp.')
+    parser.add_argument('--version', action='version',
+                        version='%(prog)s ' + __version__)
+    commands = parser.add_subparsers(title='commands', dest='command',
+                                     metavar='COMMAND', required=True)
+    for name in COMMANDS:
+        module = importlib.import_module('.' + name, __name__)
+        module.add_parser(commands).set_defaults(run=module.run)
+    return parser
+
+
+def main(argv=None):
+    """Run ``audit-alembic`` with ``argv`` (default: ``sys.argv[1:]``).
+
+    Returns the exit status: 0 on success, 1 on error; usage errors exit
+    with status 2 from the argument parser.
+    """
+    args = build_parser().parse_args(argv)
+    if hasattr(sys.stdout, 'reconfigure'):
+        # Text the terminal cannot show comes out escaped, not as a crash.
+        sys.stdout.reconfigure(errors='backslashreplace')
+    try:
+        args.run(args)
+        sys.stdout.flush()
+    except CommandError as err:
+        sys.stdout.flush()
+        print('%s: error: %s' % (PROG, err), file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`): stop quietly, and keep
+        # Python from complaining while it flushes stdout at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    except KeyboardInterrupt:
+        print('%s: interrupted' % PROG, file=sys.stderr)
+        return 130
+    return 0

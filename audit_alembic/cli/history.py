@@ -1,0 +1,168 @@
+"""``audit-alembic history``: print the rows of a history table.
+
+Filtering, ordering and limiting happen in the database; rows are
+streamed from it and written out as they come, so that memory use does
+not grow with the size of the table.
+"""
+import argparse
+import sys
+
+from .. import database
+from ..exc import CommandError
+from ..values import CHANGE_TIME_COLUMN
+from ..values import DEFAULT_SEPARATOR
+from ..values import ID_COLUMN
+from ..values import NEW_VERSION_COLUMN
+from ..values import OLD_VERSION_COLUMN
+from . import options
+from . import output
+
+#: Rows fetched from the database at a time.
+BATCH_SIZE = output.BATCH_SIZE
+
+EPILOG = '''\
+examples:
+  audit-alembic history                      # sqlalchemy.url of ./alembic.ini
+  audit-alembic history --last 20
+  audit-alembic history --revision ae1027a6acf --format json
+  audit-alembic history --url postgresql+psycopg://me@db/app --format csv
+
+times are UTC; --since takes a date or an ISO-8601 time (UTC unless it
+carries an offset).  A revision matches a row when it is the row's source
+or destination revision, or one of them after a merge or a split.
+'''
+
+
+def add_parser(commands):
+    """Add the ``history`` command to the ``commands`` subparsers."""
+    parser = commands.add_parser(
+        'history', help='print the audit trail of a database',
+        description='Print the rows of an Audit-Alembic history table, '
+                    'oldest first.',
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    options.add_database_options(parser)
+    filters = parser.add_argument_group('filters')
+    filters.add_argument('--revision', metavar='REV',
+                         help='only steps from or to revision REV')
+    filters.add_argument('--since', metavar='TIMESTAMP',
+                         type=options.timestamp,
+                         help='only steps recorded at or after TIMESTAMP')
+    filters.add_argument('--last', metavar='N', type=options.positive_int,
+                         help='only the N most recent steps')
+    group = parser.add_argument_group('output')
+    group.add_argument('--format', choices=output.FORMATS, default='table',
+                       help='an aligned table (default), or every column '
+                            'as JSON or CSV with ISO-8601 times')
+    return parser
+
+
+def run(args):
+    """Run ``audit-alembic history`` with parsed ``args``."""
+    show_history(
+        options.database_url(args), args.table, schema=args.schema,
+        revision=args.revision, since=args.since, last=args.last,
+        output_format=args.format, out=sys.stdout)
+
+
+def show_history(url, table_name, schema=None, revision=None, since=None,
+                 last=None, output_format='table', out=None):
+    """Write the rows of history table ``table_name`` of ``url`` to ``out``.
+
+    :param revision: only rows from or to this revision.
+    :param since: only rows changed at or after this naive UTC datetime.
+    :param last: only the ``last`` most recent rows (still oldest first).
+    :param output_format: ``'table'``, ``'json'`` or ``'csv'``.
+    :raise CommandError: if the database or the table cannot be read.
+    """
+    write = output.WRITERS[output_format]
+    out = out or sys.stdout
+    with database.connect(url) as connection:
+        table = reflect_table(connection, table_name, schema, url)
+        query = select_history(table, revision=revision, since=since,
+                               last=last)
+        write(table, stream_rows(connection, query, newest_first=bool(last)),
+              out)
+
+
+def reflect_table(connection, name, schema, url):
+    """The history table ``schema.name``, as found in the database.
+
+    :raise CommandError: if there is no such table.
+    """
+    from sqlalchemy import MetaData
+    from sqlalchemy import Table
+    from sqlalchemy.exc import NoSuchTableError
+    try:
+        return Table(name, MetaData(), schema=schema,
+                     autoload_with=connection)
+    except NoSuchTableError:
+        raise CommandError(
+            'no table %s in %s; pass --table NAME (and --schema SCHEMA) if '
+            'the history table has another name'
+            % ('%s.%s' % (schema, name) if schema else name,
+               database.masked(url))) from None
+
+
+def select_history(table, revision=None, since=None, last=None):
+    """The SELECT of the rows to show, oldest first.
+
+    With ``last``, newest first instead, limited to ``last`` rows: the
+    database finds them from the end of the primary key index, and the
+    caller reverses them.
+    """
+    from sqlalchemy import or_
+    from sqlalchemy import select
+    query = select(table)
+    if revision is not None:
+        query = query.where(or_(
+            revision_matches(_column(table, OLD_VERSION_COLUMN, '--revision'),
+                             revision),
+            revision_matches(_column(table, NEW_VERSION_COLUMN, '--revision'),
+                             revision)))
+    if since is not None:
+        changed_at = _column(table, CHANGE_TIME_COLUMN, '--since')
+        query = query.where(changed_at >= since)
+    order = ([table.c[ID_COLUMN]] if ID_COLUMN in table.c
+             else list(table.primary_key))
+    if not order:
+        raise CommandError(
+            'table %s has no id column to order its rows by; is it an '
+            'Audit-Alembic history table?' % table.fullname)
+    if last:
+        return query.order_by(*[c.desc() for c in order]).limit(last)
+    return query.order_by(*order)
+
+
+def revision_matches(column, revision, separator=DEFAULT_SEPARATOR):
+    """A condition: ``revision`` is the value of ``column`` or one of its
+    ``separator``-joined parts (a step from or to several heads)."""
+    from sqlalchemy import or_
+    return or_(column == revision,
+               column.startswith(revision + separator, autoescape=True),
+               column.endswith(separator + revision, autoescape=True),
+               column.contains(separator + revision + separator,
+                               autoescape=True))
+
+
+def _column(table, name, option):
+    try:
+        return table.c[name]
+    except KeyError:
+        raise CommandError('%s needs column %s, which table %s lacks' % (
+            option, name, table.fullname)) from None
+
+
+def stream_rows(connection, query, newest_first=False):
+    """The rows of ``query``, oldest first, in lists of up to
+    :data:`BATCH_SIZE` rows.
+
+    Streamed from the database, unless the query returns the newest rows
+    first (``--last``): those are few, fetched at once and reversed.
+    """
+    if newest_first:
+        rows = connection.execute(query).all()
+        rows.reverse()
+        return [rows[start:start + BATCH_SIZE]
+                for start in range(0, len(rows), BATCH_SIZE)]
+    return connection.execution_options(
+        stream_results=True, yield_per=BATCH_SIZE).execute(query).partitions()

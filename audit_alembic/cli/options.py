@@ -1,0 +1,75 @@
+"""Argument types and option groups shared by the commands."""
+import argparse
+
+from ..values import DEFAULT_TABLE_NAME
+
+DEFAULT_CONFIG = 'alembic.ini'
+DEFAULT_SECTION = 'alembic'
+
+
+def positive_int(text):
+    """An argparse type: an integer of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(
+            'expected a whole number of at least 1, not %r' % text)
+    return value
+
+
+def timestamp(text):
+    """An argparse type: an ISO-8601 date or time, as a naive UTC datetime.
+
+    A time without an offset is taken as UTC, the time zone of the
+    recorded times.
+    """
+    import datetime
+    value = text.strip()
+    if value[-1:] in ('Z', 'z'):
+        value = value[:-1] + '+00:00'
+    try:
+        parsed = datetime.datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            'not an ISO-8601 timestamp: %r (e.g. 2024-05-01, '
+            '2024-05-01T12:30:00Z or 2024-05-01 14:30+02:00)' % text
+        ) from None
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+    return parsed
+
+
+def add_database_options(parser):
+    """``--url`` or ``-c/-n``, ``--table`` and ``--schema``: which history
+    table of which database a command reads."""
+    database = parser.add_argument_group('database')
+    where = database.add_mutually_exclusive_group()
+    where.add_argument('--url', metavar='URL',
+                       help='SQLAlchemy URL of the database')
+    where.add_argument('-c', '--config', metavar='FILE',
+                       help='take sqlalchemy.url from this Alembic config '
+                            'file (default: ./%s)' % DEFAULT_CONFIG)
+    database.add_argument('-n', '--name', metavar='NAME',
+                          default=DEFAULT_SECTION,
+                          help='section of the config file '
+                               '(default: %(default)s)')
+    database.add_argument('--table', metavar='NAME',
+                          default=DEFAULT_TABLE_NAME,
+                          help='history table (default: %(default)s)')
+    database.add_argument('--schema', metavar='SCHEMA',
+                          help='schema of the history table (default: the '
+                               "connection's default schema)")
+    return database
+
+
+def database_url(args):
+    """The URL named by ``--url`` or by the Alembic config file.
+
+    :raise .exc.CommandError: if neither gives a usable URL.
+    """
+    from .. import database
+    if args.url is not None:
+        return database.parse_url(args.url, 'the --url value')
+    return database.url_from_config(args.config or DEFAULT_CONFIG, args.name)
