@@ -1,4 +1,5 @@
 """Running the real ``audit-alembic`` and giving it something to read."""
+import contextlib
 import csv
 import importlib.util
 import io
@@ -118,6 +119,28 @@ class CLITestCase(TestBase):
     def cli(self, *args, cwd=None, env=None):
         """Run ``audit-alembic ARGS``; the CompletedProcess, text captured."""
         return finish(start(console_script() + list(args), cwd, env))
+
+    def main(self, *args, cwd=None):
+        """Run ``audit_alembic.cli.main(ARGS)`` in this process, in
+        directory ``cwd`` if given; a CompletedProcess whose stdout and
+        stderr hold what it wrote (``args`` are ``audit-alembic ARGS``)."""
+        from audit_alembic.cli import main
+        stdout, stderr = io.StringIO(), io.StringIO()
+        previous = os.getcwd()
+        try:
+            if cwd is not None:
+                os.chdir(cwd)
+            with contextlib.redirect_stdout(stdout), \
+                    contextlib.redirect_stderr(stderr):
+                try:
+                    code = main(list(args))
+                except SystemExit as exit:
+                    code = exit.code
+        finally:
+            os.chdir(previous)
+        return subprocess.CompletedProcess(
+            ['audit-alembic'] + list(args), code, stdout.getvalue(),
+            stderr.getvalue())
 
     def cli_many(self, *arg_lists, cwd=None):
         """Run several ``audit-alembic`` commands side by side."""

@@ -9,6 +9,14 @@ from test.cli.support import parse_csv
 from test.cli.support import start
 
 
+class InProcessTest(CLITestCase):
+    def test_main_reports_usage_errors_and_failures(self):
+        usage = self.main('history', '--last', '0')
+        self.assertUsageError(usage, '--last')
+        missing = self.main('history', '-c', 'no-such.ini')
+        self.assertFails(missing, 'no Alembic config file')
+
+
 class HelpTest(CLITestCase):
     def test_help_of_each_command(self):
         main, history, demo, version = self.cli_many(
