@@ -5,8 +5,9 @@
 
 Puts this checkout first on ``sys.path``, loads the runner plugin by file
 path (so ``--with-coverage`` sees ``audit_alembic`` imported), and runs
-nose2 on ``test/``.  ``./sqla_nose.py --help`` lists every option; see
-README.unittests.rst.
+nose2 on ``test/``.  Where Python was built without ``sqlite3``, the
+plugin's bootstrap stands pysqlite3 in for it.  ``./sqla_nose.py --help``
+lists every option; see README.unittests.rst.
 """
 import os
 import runpy
@@ -15,7 +16,6 @@ import sys
 ROOT = os.path.dirname(os.path.abspath(__file__))
 BOOTSTRAP = os.path.join(ROOT, 'audit_alembic', 'testing', 'plugin',
                          'bootstrap.py')
-PYSQLITE_PACKAGE = 'pysqlite3-binary'
 
 
 def put_checkout_first():
@@ -29,26 +29,9 @@ def put_checkout_first():
             del sys.modules[name]
 
 
-def ensure_sqlite():
-    """Use pysqlite3 where this Python was built without sqlite3."""
-    try:
-        import sqlite3  # noqa: F401
-    except ImportError:
-        try:
-            import pysqlite3
-            from pysqlite3 import dbapi2
-        except ImportError:
-            sys.exit('%s: error: this Python has no sqlite3 module; '
-                     "install a replacement with: pip install '%s'"
-                     % (os.path.basename(sys.argv[0]), PYSQLITE_PACKAGE))
-        sys.modules['sqlite3'] = pysqlite3
-        sys.modules['sqlite3.dbapi2'] = dbapi2
-
-
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     put_checkout_first()
-    ensure_sqlite()
     adapter = runpy.run_path(BOOTSTRAP)['load_adapter']('nose')
 
     import nose2

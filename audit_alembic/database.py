@@ -12,6 +12,7 @@ import pathlib
 import re
 import threading
 
+from . import compat
 from .exc import CommandError
 
 #: Seconds to wait for a database server before giving up.
@@ -29,6 +30,7 @@ DRIVER_PACKAGES = {
     'psycopg': 'psycopg[binary]',
     'psycopg2': 'psycopg2-binary',
     'pg8000': 'pg8000',
+    'pysqlite': compat.PYSQLITE3_PACKAGE,
     'asyncpg': 'asyncpg',
     'pymysql': 'PyMySQL',
     'mysqldb': 'mysqlclient',
@@ -139,6 +141,8 @@ def create_engine(url, **kw):
                            % (url.drivername, masked(url), URL_EXAMPLES)
                            ) from None
     driver = url.get_driver_name() or dialect.driver
+    if driver == 'pysqlite':
+        compat.ensure_sqlite3()
     try:
         dialect.import_dbapi()
     except ImportError as err:

@@ -100,6 +100,11 @@ class SqliteFallbackTest(CheckoutTestMixin, unittest.TestCase):
             f.write('raise ImportError("built without sqlite3")\n')
 
     def test_says_how_to_install_a_replacement(self):
+        # pysqlite3 may well be installed: hide it too.
+        os.makedirs(os.path.join(self.no_sqlite, 'pysqlite3'))
+        with open(os.path.join(self.no_sqlite, 'pysqlite3', '__init__.py'),
+                  'w') as f:
+            f.write('raise ImportError("not installed")\n')
         result = self.checkout.nose(SAMPLE,
                                     env={'PYTHONPATH': self.no_sqlite})
         self.assertNotEqual(result.returncode, 0)

@@ -10,10 +10,11 @@ import os
 import sys
 
 PLUGIN_DIR = os.path.dirname(os.path.abspath(__file__))
-#: The names the shared core and :mod:`audit_alembic.paths` are
-#: registered under in ``sys.modules``.
+#: The names the shared core, :mod:`audit_alembic.paths` and
+#: :mod:`audit_alembic.compat` are registered under in ``sys.modules``.
 CORE_MODULE = 'audit_alembic_plugin_base'
 PATHS_MODULE = 'audit_alembic_paths'
+COMPAT_MODULE = 'audit_alembic_compat'
 
 
 def _load(module_name, file_name):
@@ -27,8 +28,25 @@ def _load(module_name, file_name):
     return module
 
 
+def use_sqlite3_fallback():
+    """Where Python has no ``sqlite3``, stand pysqlite3 in for it, here and
+    in child processes; exit with a one-line error if that is missing
+    too."""
+    compat = _load(COMPAT_MODULE,
+                   os.path.join(os.pardir, os.pardir, 'compat.py'))
+    if not compat.ensure_sqlite3():
+        sys.exit("%s: error: this Python has no sqlite3 module; install "
+                 "a replacement with: pip install '%s'"
+                 % (os.path.basename(sys.argv[0]), compat.PYSQLITE3_PACKAGE))
+    extra = compat.sqlite3_path_entries()
+    if extra:
+        os.environ['PYTHONPATH'] = os.pathsep.join(
+            extra + [p for p in [os.environ.get('PYTHONPATH')] if p])
+
+
 def load_adapter(runner):
     """Load the core, then the adapter for ``runner`` ('nose' or 'pytest')."""
+    use_sqlite3_fallback()
     _load(PATHS_MODULE, os.path.join(os.pardir, os.pardir, 'paths.py'))
     _load(CORE_MODULE, 'plugin_base.py')
     return _load('audit_alembic_%splugin' % runner, '%splugin.py' % runner)
