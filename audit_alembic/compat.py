@@ -4,7 +4,6 @@ The only module that touches a private name of SQLAlchemy or Alembic;
 each such use is behind a check of the attribute it needs.
 """
 import contextlib
-import importlib.util
 import inspect
 import os
 import sys
@@ -54,12 +53,6 @@ def standard_conforming_strings(dialect):
         yield
     finally:
         setattr(dialect, flag, True)
-
-
-def has_sqlite3():
-    """Whether this Python can import the standard ``sqlite3`` module."""
-    return 'sqlite3' in sys.modules or \
-        importlib.util.find_spec('sqlite3') is not None
 
 
 def ensure_sqlite3():

@@ -1,0 +1,123 @@
+"""The package's imports, read from its source: no circle, and arrows
+pointing one way (command line and runner use the library, never the
+reverse)."""
+import ast
+import os
+import unittest
+
+from audit_alembic import paths
+
+PACKAGE = os.path.join(paths.PACKAGE_ROOT, 'audit_alembic')
+#: Modules the library is made of: they import none of the others.
+LIBRARY = {'audit_alembic.auditor', 'audit_alembic.values',
+           'audit_alembic.exc', 'audit_alembic.compat',
+           'audit_alembic.paths'}
+
+
+def package_modules():
+    """Dotted name -> path of every module of the package."""
+    modules = {}
+    for folder, _, files in os.walk(PACKAGE):
+        for name in files:
+            if name.endswith('.py'):
+                path = os.path.join(folder, name)
+                dotted = os.path.relpath(path, paths.PACKAGE_ROOT)[:-3]
+                dotted = dotted.replace(os.sep, '.')
+                if dotted.endswith('.__init__'):
+                    dotted = dotted[:-len('.__init__')]
+                modules[dotted] = path
+    return modules
+
+
+def imports_of(name, path, modules):
+    """The package modules that module ``name`` imports (statically)."""
+    with open(path, encoding='utf-8') as f:
+        tree = ast.parse(f.read(), path)
+    found = set()
+    is_package = path.endswith('__init__.py')
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = name.split('.')
+                if not is_package:
+                    base = base[:-1]
+                base = base[:len(base) - node.level + 1]
+                source = '.'.join(base + ([node.module] if node.module
+                                          else []))
+            else:
+                source = node.module or ''
+            submodules = ['%s.%s' % (source, alias.name)
+                          for alias in node.names]
+            targets = [t for t in submodules if t in modules] or [source]
+        else:
+            continue
+        found.update(t for t in targets if t in modules and t != name)
+    return found
+
+
+def circles(graph):
+    """The strongly connected components of more than one module."""
+    index, low, stack, on_stack, result = {}, {}, [], set(), []
+
+    def visit(node):
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for other in graph[node]:
+            if other not in index:
+                visit(other)
+                low[node] = min(low[node], low[other])
+            elif other in on_stack:
+                low[node] = min(low[node], index[other])
+        if low[node] == index[node]:
+            component = set()
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.add(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                result.append(sorted(component))
+
+    for node in graph:
+        if node not in index:
+            visit(node)
+    return result
+
+
+class ImportGraphTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        modules = package_modules()
+        cls.graph = {name: imports_of(name, path, modules)
+                     for name, path in modules.items()}
+
+    def test_no_circle(self):
+        self.assertEqual(circles(self.graph), [])
+
+    def test_the_library_imports_only_the_library(self):
+        for name in LIBRARY:
+            self.assertLessEqual(
+                self.graph[name], LIBRARY | {'audit_alembic'}, name)
+
+    def test_only_the_runner_imports_the_runner(self):
+        for name, targets in self.graph.items():
+            if not name.startswith('audit_alembic.testing'):
+                self.assertFalse(
+                    {t for t in targets
+                     if t.startswith('audit_alembic.testing')}, name)
+
+    def test_only_commands_import_the_command_line(self):
+        for name, targets in self.graph.items():
+            if not name.startswith(('audit_alembic.cli',
+                                    'audit_alembic.__main__')):
+                self.assertFalse(
+                    {t for t in targets if t.startswith('audit_alembic.cli')},
+                    name)
+
+    def test_circles_are_found(self):
+        self.assertEqual(circles({'a': {'b'}, 'b': {'c'}, 'c': {'a'},
+                                  'd': {'a'}}), [['a', 'b', 'c']])
