@@ -18,7 +18,7 @@ from ..exc import CommandError
 
 PROG = 'audit-alembic'
 #: The command modules, in the order ``--help`` lists them.
-COMMANDS = ('history', 'demo')
+COMMANDS = ('history', 'status', 'demo')
 
 
 def build_parser():

@@ -215,5 +215,20 @@ def write_csv(table, batches, out):
         writer.writerows(rows)
 
 
+def json_value(value):
+    """``value`` fit for JSON: times as ISO-8601 (naive ones are UTC),
+    bytes as hex."""
+    if value is None:
+        return None
+    if isinstance(value, datetime.datetime):
+        return _utc_iso(value)
+    return _plain(value)
+
+
+#: A value as a cell of an aligned table, shown safely on a terminal.
+escaped = _text
+#: A change time as a cell: UTC, to the second.
+utc_to_the_second = _utc_to_the_second
+
 WRITERS = {'table': write_table, 'json': write_json, 'csv': write_csv}
 FORMATS = tuple(WRITERS)

@@ -1,0 +1,256 @@
+"""``audit-alembic status``: each revision of a project, applied or not.
+
+Like ``flyway info``: the revisions of the Alembic script directory,
+oldest first, each with whether the database has it (from its version
+table) and, from the history table, when it was applied and by which
+application version; then the database's current head(s).
+"""
+import argparse
+import json
+import sys
+
+from .. import database
+from ..exc import CommandError
+from ..values import CHANGE_TIME_COLUMN
+from ..values import DEFAULT_SEPARATOR
+from ..values import DIRECTION_COLUMN
+from ..values import ID_COLUMN
+from ..values import NEW_VERSION_COLUMN
+from ..values import OPERATION_COLUMN
+from ..values import USER_VERSION_COLUMN
+from . import options
+from . import output
+
+DEFAULT_VERSION_TABLE = 'alembic_version'
+#: History columns shown for an applied revision when the table has them,
+#: in this order, after the change time and the user version.
+DETAIL_COLUMNS = ('db_user', 'os_user', 'host', 'run_id')
+
+EPILOG = '''\
+examples:
+  audit-alembic status                       # the project of ./alembic.ini
+  audit-alembic status --format json
+  audit-alembic status --expect-head         # exit 1 unless fully upgraded
+  audit-alembic status --url sqlite:///app.db --script-location migrations
+
+--expect-head makes a deploy gate: the exit status is 1 unless the
+database is at every head of the script directory, and 0 otherwise.
+'''
+
+
+def add_parser(commands):
+    """Add the ``status`` command to the ``commands`` subparsers."""
+    parser = commands.add_parser(
+        'status', help='show which revisions a database has, and when',
+        description='List the revisions of an Alembic project, oldest '
+                    'first, with whether the database has each and when '
+                    'it was applied.',
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    group = options.add_database_options(parser)
+    group.add_argument('--script-location', metavar='DIR',
+                       help='the Alembic script directory (default: '
+                            'script_location of the config file)')
+    group.add_argument('--version-table', metavar='NAME',
+                       default=DEFAULT_VERSION_TABLE,
+                       help="Alembic's version table (default: "
+                            '%(default)s)')
+    group = parser.add_argument_group('output')
+    group.add_argument('--format', choices=('table', 'json'),
+                       default='table',
+                       help='an aligned table (default) or JSON')
+    group.add_argument('--expect-head', action='store_true',
+                       help='exit with status 1 unless the database is at '
+                            "the script directory's head(s)")
+    return parser
+
+
+def run(args):
+    """Run ``audit-alembic status`` with parsed ``args``."""
+    scripts = script_directory(args)
+    url = options.database_url(args)
+    with database.connect(url) as connection:
+        current = current_heads(connection, args.version_table)
+        applied = applied_revisions(scripts, current)
+        records = latest_upgrades(connection, args.table, args.schema)
+    rows = status_rows(scripts, applied, records)
+    # What `alembic upgrade heads` leaves in the version table: a head
+    # that another head depends on is not kept there.
+    heads = sorted(scripts.get_heads(consider_depends_on=True))
+    if args.format == 'json':
+        write_json(rows, current, heads, sys.stdout)
+    else:
+        write_table(rows, current, sys.stdout)
+    if args.expect_head and set(current) != set(heads):
+        raise CommandError(
+            'the database is at %s, not at the head%s of the script '
+            'directory (%s)' % (_revisions(current),
+                                's' if len(heads) > 1 else '',
+                                _revisions(heads)))
+
+
+def script_directory(args):
+    """The Alembic script directory named by ``--script-location`` or by
+    the config file.
+
+    :raise CommandError: if it cannot be found or read.
+    """
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError as AlembicError
+    try:
+        if args.script_location is not None:
+            return ScriptDirectory(args.script_location)
+        path = args.config or options.DEFAULT_CONFIG
+        database.url_from_config(path, args.name)  # says what is missing
+        return ScriptDirectory.from_config(Config(path,
+                                                  ini_section=args.name))
+    except AlembicError as err:
+        raise CommandError('cannot read the Alembic scripts: %s'
+                           % _one_line(err)) from None
+
+
+def current_heads(connection, version_table):
+    """The revisions in the database's version table, sorted."""
+    from alembic.runtime.migration import MigrationContext
+    context = MigrationContext.configure(
+        connection, opts={'version_table': version_table})
+    return sorted(context.get_current_heads())
+
+
+def applied_revisions(scripts, heads):
+    """The ids of the revisions a database at ``heads`` has applied: the
+    heads and everything they need."""
+    from alembic.script.revision import RevisionError
+    from alembic.util import CommandError as AlembicError
+    if not heads:
+        return set()
+    try:
+        return {revision.revision for revision in
+                scripts.revision_map.iterate_revisions(
+                    tuple(heads), 'base', inclusive=True)}
+    except (AlembicError, RevisionError) as err:
+        raise CommandError('the database is at %s, which the script '
+                           'directory does not have: %s'
+                           % (_revisions(heads), _one_line(err))) from None
+
+
+def latest_upgrades(connection, table_name, schema):
+    """Revision id -> the newest history row (a dict) of a step up to it;
+    empty where there is no history table."""
+    from sqlalchemy import MetaData
+    from sqlalchemy import Table
+    from sqlalchemy import inspect
+    from sqlalchemy import select
+    if not inspect(connection).has_table(table_name, schema=schema):
+        return {}
+    table = Table(table_name, MetaData(), schema=schema,
+                  autoload_with=connection)
+    for name in (ID_COLUMN, NEW_VERSION_COLUMN, DIRECTION_COLUMN):
+        if name not in table.c:
+            raise CommandError(
+                'table %s has no %s column; is it an Audit-Alembic history '
+                'table? (pass --table NAME)' % (table.fullname, name))
+    query = select(table).where(table.c[DIRECTION_COLUMN] == 'up')
+    if 'status' in table.c:
+        query = query.where(table.c.status == 'ok')
+    latest = {}
+    result = connection.execution_options(
+        stream_results=True, yield_per=1000).execute(
+            query.order_by(table.c[ID_COLUMN]))
+    for row in result.mappings():
+        for revision in (row[NEW_VERSION_COLUMN] or '').split(
+                DEFAULT_SEPARATOR):
+            if revision:
+                latest[revision] = dict(row)
+    return latest
+
+
+def status_rows(scripts, applied, records):
+    """One dict per revision of ``scripts``, oldest first.
+
+    ``state`` is ``applied`` (by a migration), ``stamped`` (the newest
+    step up to it was a stamp), ``applied, no record`` (the database has it
+    but the history does not say when) or ``pending``.
+    """
+    rows = []
+    for script in reversed(list(scripts.walk_revisions())):
+        is_applied = script.revision in applied
+        record = records.get(script.revision, {}) if is_applied else {}
+        if not is_applied:
+            state = 'pending'
+        elif not record:
+            state = 'applied, no record'
+        elif record.get(OPERATION_COLUMN) == 'stamp':
+            state = 'stamped'
+        else:
+            state = 'applied'
+        row = {
+            'revision': script.revision,
+            'down_revisions': _down_revisions(script),
+            'step': script.cmd_format(False, include_parents=True),
+            'message': (script.doc or '').strip(),
+            'applied': is_applied,
+            'state': state,
+            'applied_at': record.get(CHANGE_TIME_COLUMN),
+            'user_version': record.get(USER_VERSION_COLUMN),
+            'history_id': record.get(ID_COLUMN),
+        }
+        for name in DETAIL_COLUMNS:
+            if name in record:
+                row[name] = record[name]
+        rows.append(row)
+    return rows
+
+
+def _down_revisions(script):
+    down = script.down_revision
+    if down is None:
+        return []
+    return [down] if isinstance(down, str) else list(down)
+
+
+def write_table(rows, current, out):
+    """The rows as an aligned table, then the current head(s)."""
+    details = [name for name in DETAIL_COLUMNS
+               if any(name in row for row in rows)]
+    headers = ['revision', 'state', 'applied at (UTC)', 'user version'] + \
+        [name.replace('_', ' ') for name in details] + ['message']
+    lines = []
+    for row in rows:
+        lines.append([
+            output.escaped(row['step']), row['state'],
+            output.utc_to_the_second(row['applied_at'])
+            if row['applied_at'] is not None else '',
+            output.escaped(row['user_version'])] +
+            [output.escaped(row.get(name)) for name in details] +
+            [output.escaped(row['message'])])
+    widths = [max([len(h)] + [len(line[i]) for line in lines])
+              for i, h in enumerate(headers)]
+    template = '  '.join('{:<%d}' % width for width in widths)
+    out.write(template.format(*headers).rstrip() + '\n')
+    out.write(template.format(*['-' * w for w in widths]).rstrip() + '\n')
+    for line in lines:
+        out.write(template.format(*line).rstrip() + '\n')
+    pending = [row['revision'] for row in rows if not row['applied']]
+    out.write('\ndatabase at: %s\n' % _revisions(current))
+    out.write('pending: %s\n' % (', '.join(pending) if pending else 'none'))
+
+
+def write_json(rows, current, heads, out):
+    """Everything as one JSON object, times in ISO-8601 UTC."""
+    document = {
+        'current_heads': current,
+        'script_heads': heads,
+        'pending': [row['revision'] for row in rows if not row['applied']],
+        'revisions': [{key: output.json_value(value)
+                       for key, value in row.items()} for row in rows],
+    }
+    out.write(json.dumps(document, indent=1, default=str) + '\n')
+
+
+def _revisions(revisions):
+    return ', '.join(revisions) if revisions else '<base>'
+
+
+def _one_line(err):
+    return ' '.join(str(err).split())
