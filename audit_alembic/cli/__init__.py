@@ -18,7 +18,7 @@ from ..exc import CommandError
 
 PROG = 'audit-alembic'
 #: The command modules, in the order ``--help`` lists them.
-COMMANDS = ('history', 'status', 'demo')
+COMMANDS = ('history', 'status', 'verify', 'demo')
 
 
 def build_parser():

@@ -1,0 +1,290 @@
+"""``audit-alembic verify``: does the history agree with the database and
+the scripts?
+
+Each check reads the history once, oldest row first, streaming it:
+
+* replay: applying the recorded steps in order gives the revisions in
+  the version table, and each step starts where the previous ones left
+  the database;
+* scripts: every recorded revision is in the script directory (when one
+  is given);
+* failures: every ``'failed'`` attempt (a history table with a
+  ``status`` column) was followed by a successful step to its revision.
+
+Exit status 0 when every check holds, 1 when one fails, 2 on usage
+errors.
+"""
+import argparse
+import json
+import sys
+
+from .. import database
+from ..exc import CommandError
+from ..values import DEFAULT_SEPARATOR
+from ..values import ID_COLUMN
+from ..values import NEW_VERSION_COLUMN
+from ..values import OLD_VERSION_COLUMN
+from ..values import OPERATION_COLUMN
+from . import options
+from . import output
+from . import status as status_command
+
+EPILOG = '''\
+examples:
+  audit-alembic verify                       # the project of ./alembic.ini
+  audit-alembic verify --format json         # for CI
+  audit-alembic verify --url postgresql+psycopg://me@db/app
+
+exit status: 0 when every check holds, 1 when one fails, 2 on usage errors.
+'''
+
+
+def add_parser(commands):
+    """Add the ``verify`` command to the ``commands`` subparsers."""
+    parser = commands.add_parser(
+        'verify', help='check the history against the database and scripts',
+        description='Check that the history table agrees with the '
+                    "database's version table and with the script "
+                    'directory, and that failed attempts were made good.',
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    group = options.add_database_options(parser)
+    group.add_argument('--script-location', metavar='DIR',
+                       help='the Alembic script directory (default: '
+                            'script_location of the config file, if any)')
+    group.add_argument('--version-table', metavar='NAME',
+                       default=status_command.DEFAULT_VERSION_TABLE,
+                       help="Alembic's version table (default: "
+                            '%(default)s)')
+    group = parser.add_argument_group('output')
+    group.add_argument('--format', choices=('table', 'json'),
+                       default='table',
+                       help='one line per check (default), or JSON')
+    return parser
+
+
+class Check:
+    """The outcome of one check: its name, what it looked at, and the
+    problems found (each a dict with a ``message`` and the row ids or
+    revisions concerned)."""
+
+    def __init__(self, name, description):
+        self.name = name
+        self.description = description
+        self.problems = []
+        self.notes = []
+        self.skipped = None
+
+    @property
+    def passed(self):
+        return not self.problems
+
+    def problem(self, message, **concerned):
+        self.problems.append(dict(concerned, message=message))
+
+    def as_dict(self):
+        return {'check': self.name, 'description': self.description,
+                'passed': self.passed, 'skipped': self.skipped,
+                'problems': self.problems, 'notes': self.notes}
+
+
+def run(args):
+    """Run ``audit-alembic verify`` with parsed ``args``."""
+    scripts = _optional_scripts(args)
+    url = options.database_url(args)
+    with database.connect(url) as connection:
+        table = _history_table(connection, args.table, args.schema, url)
+        heads = status_command.current_heads(connection, args.version_table)
+        checks = verify(connection, table, heads, scripts)
+    if args.format == 'json':
+        sys.stdout.write(json.dumps(
+            {'passed': all(c.passed for c in checks),
+             'checks': [c.as_dict() for c in checks]},
+            indent=1, default=str) + '\n')
+    else:
+        write_report(checks, sys.stdout)
+    failed = [c.name for c in checks if not c.passed]
+    if failed:
+        raise CommandError('verification failed: %s' % ', '.join(failed))
+
+
+def _optional_scripts(args):
+    """The script directory, or None where neither --script-location nor
+    a config file names one."""
+    import os
+    if args.script_location is None and args.config is None and \
+            not os.path.isfile(options.DEFAULT_CONFIG):
+        return None
+    return status_command.script_directory(args)
+
+
+def _history_table(connection, name, schema, url):
+    from sqlalchemy import MetaData
+    from sqlalchemy import Table
+    from sqlalchemy.exc import NoSuchTableError
+    try:
+        table = Table(name, MetaData(), schema=schema,
+                      autoload_with=connection)
+    except NoSuchTableError:
+        raise CommandError(
+            'no table %s in %s; pass --table NAME (and --schema SCHEMA) if '
+            'the history table has another name'
+            % ('%s.%s' % (schema, name) if schema else name,
+               database.masked(url))) from None
+    missing = [column for column in (ID_COLUMN, NEW_VERSION_COLUMN,
+                                     OLD_VERSION_COLUMN, OPERATION_COLUMN)
+               if column not in table.c]
+    if missing:
+        raise CommandError('table %s lacks column%s %s; is it an '
+                           'Audit-Alembic history table?'
+                           % (table.fullname, 's' if len(missing) > 1
+                              else '', ', '.join(missing)))
+    return table
+
+
+def _revisions(value):
+    return set((value or '').split(DEFAULT_SEPARATOR)) - {''}
+
+
+def _show(revisions):
+    return ', '.join(sorted(revisions)) if revisions else '<base>'
+
+
+def verify(connection, table, version_heads, scripts=None):
+    """Run every check over the rows of ``table``; return the
+    :class:`Check` objects."""
+    from sqlalchemy import select
+    replay = Check('replay', 'the recorded steps lead to the revisions in '
+                             'the version table')
+    known = Check('scripts', 'every recorded revision is in the script '
+                             'directory')
+    failures = Check('failures', "every 'failed' attempt was followed by "
+                                 'a successful step to its revision')
+    if scripts is None:
+        known.skipped = 'no script directory (pass -c FILE or ' \
+                        '--script-location DIR)'
+        script_ids = None
+        ancestry = {}
+    else:
+        script_ids = {script.revision for script in scripts.walk_revisions()}
+        ancestry = ancestors_of(scripts, script_ids)
+    seen = set()
+
+    def reachable(revision, heads):
+        # A step may start from a head, or from an ancestor of one (a new
+        # branch); without the scripts, from any revision seen before.
+        if revision in heads:
+            return True
+        if revision in ancestry:
+            return any(revision in ancestry.get(head, ()) for head in heads)
+        return revision in seen
+    has_status = 'status' in table.c
+    if not has_status:
+        failures.skipped = 'the history table has no status column'
+
+    state = None
+    previous_id = None
+    last_ok_id = None
+    unresolved = {}  # revision -> id of a failed attempt not yet made good
+    reported_unknown = set()
+    query = select(table).order_by(table.c[ID_COLUMN])
+    result = connection.execution_options(
+        stream_results=True, yield_per=1000).execute(query)
+    for row in result.mappings():
+        row_id = row[ID_COLUMN]
+        sources = _revisions(row[OLD_VERSION_COLUMN])
+        destinations = _revisions(row[NEW_VERSION_COLUMN])
+        ok = not has_status or row['status'] == 'ok'
+        if has_status and row['status'] == 'failed':
+            for revision in destinations:
+                unresolved.setdefault(revision, row_id)
+            continue
+        if ok and has_status:
+            for revision in destinations:
+                unresolved.pop(revision, None)
+        if state is None:
+            if sources:
+                replay.notes.append(
+                    'the history starts at %s (row %s), not at the base: '
+                    'it was added to a project already under way'
+                    % (_show(sources), row_id))
+            state = set(sources)
+        elif not all(reachable(revision, state) for revision in sources):
+            gap = previous_id is not None and isinstance(row_id, int) and \
+                isinstance(previous_id, int) and row_id > previous_id + 1
+            if gap:
+                replay.problem(
+                    'row %s starts from %s, but the rows before it leave the '
+                    'database at %s; ids jump from %s to %s: rows were '
+                    'deleted' % (row_id, _show(sources), _show(state),
+                                 previous_id, row_id),
+                    rows=[previous_id, row_id])
+            else:
+                replay.problem(
+                    'row %s starts from %s, but row %s left the database at '
+                    '%s: it was moved without the auditor in between (an '
+                    'alembic stamp or upgrade run without it, or a manual '
+                    'UPDATE of the version table)'
+                    % (row_id, _show(sources), previous_id, _show(state)),
+                    rows=[previous_id, row_id])
+            state = set(sources)
+        state = (state - sources) | destinations
+        seen.update(sources, destinations)
+        previous_id = last_ok_id = row_id
+        if script_ids is not None:
+            for revision in (sources | destinations) - script_ids:
+                if revision not in reported_unknown:
+                    reported_unknown.add(revision)
+                    known.problem(
+                        'revision %s (row %s) is not in the script '
+                        'directory' % (revision, row_id),
+                        rows=[row_id], revisions=[revision])
+
+    heads = set(version_heads)
+    if state is None:
+        if heads:
+            replay.problem('the history is empty, but the version table '
+                           'holds %s' % _show(heads), revisions=sorted(heads))
+    elif state != heads:
+        if script_ids is not None and heads - script_ids:
+            how = ('%s is not a revision of the script directory: a manual '
+                   'UPDATE of the version table'
+                   % _show(heads - script_ids))
+        else:
+            how = ('it was changed without the auditor after row %s (a '
+                   'manual UPDATE, or an alembic stamp run without the '
+                   'auditor)' % last_ok_id)
+        replay.problem('the history leads to %s, but the version table '
+                       'holds %s: %s' % (_show(state), _show(heads), how),
+                       revisions=sorted(heads ^ state))
+    for revision, row_id in sorted(unresolved.items(), key=lambda i: i[1]):
+        failures.problem('the failed attempt of row %s (revision %s) was '
+                         'not followed by a successful step to it'
+                         % (row_id, revision), rows=[row_id],
+                         revisions=[revision])
+    return [replay, known, failures]
+
+
+def ancestors_of(scripts, revisions):
+    """Revision -> the set of revisions a database at it has applied
+    (itself, its down revisions and dependencies, recursively)."""
+    return {revision: {r.revision for r in
+                       scripts.revision_map.iterate_revisions(
+                           revision, 'base', inclusive=True)}
+            for revision in revisions}
+
+
+def write_report(checks, out):
+    """One line per check (``ok``, ``FAILED`` or ``skipped``), then its
+    problems and notes, indented."""
+    for check in checks:
+        if check.skipped:
+            state = 'skipped'
+        else:
+            state = 'ok' if check.passed else 'FAILED'
+        out.write('%-8s %-9s %s\n' % (state, check.name, check.description))
+        for problem in check.problems:
+            out.write('         - %s\n' % output.escaped(problem['message']))
+        for note in check.notes:
+            out.write('         note: %s\n' % output.escaped(note))
+        if check.skipped:
+            out.write('         (%s)\n' % check.skipped)
