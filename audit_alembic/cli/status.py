@@ -73,9 +73,7 @@ def run(args):
         applied = applied_revisions(scripts, current)
         records = latest_upgrades(connection, args.table, args.schema)
     rows = status_rows(scripts, applied, records)
-    # What `alembic upgrade heads` leaves in the version table: a head
-    # that another head depends on is not kept there.
-    heads = sorted(scripts.get_heads(consider_depends_on=True))
+    heads = script_heads(scripts)
     if args.format == 'json':
         write_json(rows, current, heads, sys.stdout)
     else:
@@ -107,6 +105,20 @@ def script_directory(args):
     except AlembicError as err:
         raise CommandError('cannot read the Alembic scripts: %s'
                            % _one_line(err)) from None
+
+
+def script_heads(scripts):
+    """The revisions ``alembic upgrade heads`` leaves in the version
+    table, sorted: the heads of the script directory, less those another
+    head depends on."""
+    heads = scripts.get_heads()
+    needed = set()
+    for head in heads:
+        needed.update(revision.revision for revision in
+                      scripts.revision_map.iterate_revisions(
+                          head, 'base', inclusive=True)
+                      if revision.revision != head)
+    return sorted(set(heads) - needed)
 
 
 def current_heads(connection, version_table):
