@@ -10,10 +10,11 @@ import os
 import sys
 
 PLUGIN_DIR = os.path.dirname(os.path.abspath(__file__))
-#: The names the shared core and :mod:`audit_alembic.paths` are
-#: registered under in ``sys.modules``.
+#: The names the shared core, :mod:`audit_alembic.paths` and
+#: :mod:`audit_alembic.masking` are registered under in ``sys.modules``.
 CORE_MODULE = 'audit_alembic_plugin_base'
 PATHS_MODULE = 'audit_alembic_paths'
+MASKING_MODULE = 'audit_alembic_masking'
 
 
 def _load(module_name, file_name):
@@ -30,5 +31,6 @@ def _load(module_name, file_name):
 def load_adapter(runner):
     """Load the core, then the adapter for ``runner`` ('nose' or 'pytest')."""
     _load(PATHS_MODULE, os.path.join(os.pardir, os.pardir, 'paths.py'))
+    _load(MASKING_MODULE, os.path.join(os.pardir, os.pardir, 'masking.py'))
     _load(CORE_MODULE, 'plugin_base.py')
     return _load('audit_alembic_%splugin' % runner, '%splugin.py' % runner)
