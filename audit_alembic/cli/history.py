@@ -112,7 +112,7 @@ def select_history(table, revision=None, since=None, last=None):
     """
     from sqlalchemy import or_
     from sqlalchemy import select
-    query = select(table)
+    query = select(*[as_stored(column) for column in table.columns])
     if revision is not None:
         query = query.where(or_(
             revision_matches(_column(table, OLD_VERSION_COLUMN, '--revision'),
@@ -131,6 +131,43 @@ def select_history(table, revision=None, since=None, last=None):
     if last:
         return query.order_by(*[c.desc() for c in order]).limit(last)
     return query.order_by(*order)
+
+
+def as_stored(column):
+    """``column`` for the SELECT list, its values converted as its type
+    says, but left as the database returned them where that fails (text
+    in a time or number column, invalid JSON): shown, never a crash."""
+    from sqlalchemy import type_coerce
+    return type_coerce(column, _lenient_type(column.type)).label(column.name)
+
+
+def _lenient_type(wrapped):
+    from sqlalchemy.types import Boolean
+    from sqlalchemy.types import UserDefinedType
+    # Some drivers hand booleans over as integers; anything else is odd.
+    expected = (None, 0, 1) if isinstance(wrapped, Boolean) else None
+
+    class Lenient(UserDefinedType):
+        cache_ok = False  # the query runs once
+
+        def result_processor(self, dialect, coltype):
+            try:
+                process = wrapped.dialect_impl(dialect).result_processor(
+                    dialect, coltype)
+            except Exception:
+                return None
+            if process is None:
+                return None
+
+            def lenient(value):
+                if expected is not None and value not in expected:
+                    return value
+                try:
+                    return process(value)
+                except Exception:
+                    return value
+            return lenient
+    return Lenient()
 
 
 def revision_matches(column, revision, separator=DEFAULT_SEPARATOR):
