@@ -179,6 +179,32 @@ class OddStoredValuesTest(CLITestCase):
                      [objects[1]['changed_at'], '12.00', "{'a': [1]}",
                       'True']])
 
+    def test_postgresql_infinite_and_far_times(self):
+        if self.url.get_backend_name() != 'postgresql':
+            self.skipTest('only PostgreSQL stores such times')
+        db = self.audited_database([Rev('A'), Rev('B', 'A'), Rev('C', 'B'),
+                                    Rev('D', 'C')])
+        db.run('upgrade', 'head')
+        normal = db.rows()[3]['changed_at']
+        odd = ['infinity', '-infinity', '20000-01-01 00:00:00']
+        with db.engine.begin() as connection:
+            for revision, value in zip('ABC', odd):
+                connection.execute(text(
+                    'UPDATE alembic_version_history SET changed_at = :value '
+                    'WHERE alembic_version = :revision'),
+                    {'value': value, 'revision': revision})
+        for args in ([], ['--last', '4']):
+            table, objects, csv_rows = self.formats(db, *args)
+            with self.subTest(args=args):
+                self.assertEqual(
+                    [row['time (UTC)'] for row in table],
+                    odd + [normal.strftime('%Y-%m-%d %H:%M:%S')])
+                iso = normal.isoformat(timespec='microseconds') + '+00:00'
+                self.assertEqual([row['changed_at'] for row in objects],
+                                 odd + [iso])
+                self.assertEqual([row['changed_at'] for row in csv_rows],
+                                 odd + [iso])
+
     def test_mysql_zero_dates(self):
         if self.url.get_backend_name() not in ('mysql', 'mariadb'):
             self.skipTest('only MySQL and MariaDB store zero dates')
