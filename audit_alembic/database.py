@@ -14,6 +14,10 @@ import threading
 
 from . import compat
 from .exc import CommandError
+from .masking import hide_passwords
+from .masking import hide_secrets
+from .masking import masked
+from .masking import password_holds_at
 
 #: Seconds to wait for a database server before giving up.
 CONNECT_TIMEOUT = 10
@@ -44,33 +48,6 @@ URL_EXAMPLES = ('e.g. sqlite:///app.db or '
                 'postgresql+psycopg://user:password@host/dbname')
 
 
-#: Query parameters some drivers take a password from.
-SECRET_PARAMETERS = ('password', 'passwd', 'pwd', 'sslpassword')
-_MASK = 'xxMASKEDxx'  # survives URL quoting, unlike '***'
-
-
-def masked(url):
-    """``url`` (a URL object or a string) with its passwords as ``***``:
-    the one after the user name and any in the query string."""
-    from sqlalchemy.engine import make_url
-    if isinstance(url, str):
-        try:
-            url = make_url(url)
-        except Exception:
-            return hide_passwords(url)
-    secrets = [key for key in url.query if key.lower() in SECRET_PARAMETERS]
-    if secrets:
-        url = url.update_query_dict(dict.fromkeys(secrets, _MASK))
-    return url.render_as_string(hide_password=True).replace(_MASK, '***')
-
-
-def hide_passwords(text):
-    """``text`` with whatever looks like a password in a URL masked."""
-    text = re.sub(r'(//[^:/@\s]*:)[^@\s]*@', r'\1***@', text)
-    return re.sub(r'\b((?:%s)=)[^&\s]*' % '|'.join(SECRET_PARAMETERS),
-                  r'\1***', text, flags=re.I)
-
-
 def parse_url(text, source):
     """The SQLAlchemy URL in ``text``; ``source`` says where it came from.
 
@@ -78,11 +55,18 @@ def parse_url(text, source):
     """
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
+    text = text.strip()
+    if password_holds_at(text):
+        raise CommandError(
+            'malformed URL %r in %s: an @ follows its password; write an '
+            "@ in a user name, password or query value as %%40"
+            % (masked(text), source))
     try:
-        return make_url(text.strip())
+        return make_url(text)
     except (ArgumentError, ValueError) as err:
-        reason = ('' if isinstance(err, ArgumentError)
-                  else ' (%s)' % _one_line(err))
+        # The message of a ValueError may quote the password.
+        reason = (' (the port is not a number)' if str(err).startswith(
+            'invalid literal for int()') else '')
         raise CommandError('malformed URL %r in %s%s; expected a SQLAlchemy '
                            'URL, %s' % (masked(text), source, reason,
                                         URL_EXAMPLES)) from None
@@ -227,13 +211,7 @@ def wait_for_server(engine, timeout=CONNECT_TIMEOUT):
 
 def describe_error(err, url):
     """The driver's message for ``err`` on one line, passwords hidden."""
-    text = _one_line(getattr(err, 'orig', None) or err)
-    secrets = [url.password] + [value for key, value in url.query.items()
-                                if key.lower() in SECRET_PARAMETERS]
-    for secret in secrets:
-        if secret and isinstance(secret, str):
-            text = text.replace(secret, '***')
-    return hide_passwords(text)
+    return hide_secrets(_one_line(getattr(err, 'orig', None) or err), url)
 
 
 def _one_line(err):

@@ -6,9 +6,9 @@ failures into exit codes: 0 success, 1 error (one line on stderr), 2
 usage error.
 
 Only the standard library is imported until a command runs, so that
-``--help`` stays quick.
+``--help`` stays quick; even that happens inside :func:`main`, so that
+Ctrl-C at any moment after the package is imported ends in one line.
 """
-import argparse
 import importlib
 import os
 import sys
@@ -23,6 +23,7 @@ COMMANDS = ('history', 'status', 'verify', 'demo')
 
 def build_parser():
     """The argument parser of ``audit-alembic`` and its commands."""
+    import argparse
     parser = argparse.ArgumentParser(
         prog=PROG,
         description='Read the history that Audit-Alembic records of every '
@@ -37,17 +38,29 @@ def build_parser():
     return parser
 
 
+def _ignore_more_interrupts():
+    """Let a second Ctrl-C not interrupt the message and the exit, where
+    Python's own handler would (not where a caller installed one)."""
+    import signal
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        try:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+        except ValueError:  # not the main thread
+            pass
+
+
 def main(argv=None):
     """Run ``audit-alembic`` with ``argv`` (default: ``sys.argv[1:]``).
 
-    Returns the exit status: 0 on success, 1 on error; usage errors exit
-    with status 2 from the argument parser.
+    Returns the exit status: 0 on success, 1 on error, 130 when
+    interrupted (Ctrl-C); usage errors exit with status 2 from the
+    argument parser.
     """
-    args = build_parser().parse_args(argv)
-    if hasattr(sys.stdout, 'reconfigure'):
-        # Text the terminal cannot show comes out escaped, not as a crash.
-        sys.stdout.reconfigure(errors='backslashreplace')
     try:
+        args = build_parser().parse_args(argv)
+        if hasattr(sys.stdout, 'reconfigure'):
+            # Text the terminal cannot show comes out escaped, not a crash.
+            sys.stdout.reconfigure(errors='backslashreplace')
         args.run(args)
         sys.stdout.flush()
     except CommandError as err:
@@ -61,6 +74,7 @@ def main(argv=None):
         os.dup2(devnull, sys.stdout.fileno())
         return 1
     except KeyboardInterrupt:
+        _ignore_more_interrupts()
         print('%s: interrupted' % PROG, file=sys.stderr)
         return 130
     return 0

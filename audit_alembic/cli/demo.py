@@ -19,6 +19,8 @@ import tempfile
 from .. import database
 from .. import paths
 from ..exc import CommandError
+from ..masking import masked
+from ..masking import secrets_of
 from ..values import DEFAULT_TABLE_NAME
 
 #: The application version the demo's env.py records with each step.
@@ -56,6 +58,8 @@ REVISIONS = (
      '    )',
      'op.drop_table("demo_invoice")'),
 )
+#: The mode of a file holding a password: readable by its owner only.
+PRIVATE_MODE = 0o600
 #: Every table the demo creates, in an order they can be dropped in.
 TABLES = ('demo_invoice', 'demo_account', VERSION_TABLE, DEFAULT_TABLE_NAME)
 
@@ -116,9 +120,10 @@ def show_demo(url=None, keep=None, out=None):
         else:
             ini_url = db_url.render_as_string(hide_password=False)
             ini_url = ini_url.replace('%', '%%')
-        _build(directory, ini_url)
+        private = has_password(db_url)
+        _build(directory, ini_url, private)
         _introduce(out, directory, ini_url if url is None
-                   else database.masked(db_url))
+                   else masked(db_url), private)
         for command in COMMANDS:
             _run_alembic(directory, command, out)
         out.write('\n$ audit-alembic history\n')
@@ -135,7 +140,7 @@ def show_demo(url=None, keep=None, out=None):
                 dropped = drop_demo_tables(db_url)
                 if dropped:
                     out.write('\nDropped the tables of the demo from %s:\n'
-                              '  %s\n' % (database.masked(db_url),
+                              '  %s\n' % (masked(db_url),
                                           ', '.join(dropped)))
     if keep is None:
         out.write('\nRemoved the scratch project; to keep one and try more '
@@ -153,10 +158,10 @@ def show_demo(url=None, keep=None, out=None):
                   % (directory, place, place, REVISIONS[-2][0]))
 
 
-def build_project(directory, ini_url):
+def build_project(directory, ini_url, private=False):
     """Make an Alembic project in ``directory``: alembic.ini (with
-    ``sqlalchemy.url = ini_url``), an env.py wiring in an Auditor and the
-    demo revisions."""
+    ``sqlalchemy.url = ini_url``, readable by its owner only if
+    ``private``), an env.py wiring in an Auditor and the demo revisions."""
     from alembic import command
     from alembic.config import Config
     from alembic.script import ScriptDirectory
@@ -168,7 +173,7 @@ def build_project(directory, ini_url):
     _set_ini_options(ini_path, [
         ('script_location', '%(here)s/' + SCRIPTS),
         ('sqlalchemy.url', ini_url),
-    ])
+    ], private=private)
     shutil.copyfile(paths.ENV_PY_TEMPLATE,
                     os.path.join(directory, SCRIPTS, 'env.py'))
     config = Config(ini_path, cmd_opts=argparse.Namespace(quiet=True))
@@ -180,10 +185,10 @@ def build_project(directory, ini_url):
         down = revision
 
 
-def _build(directory, ini_url):
+def _build(directory, ini_url, private):
     from alembic.util import CommandError as AlembicError
     try:
-        build_project(directory, ini_url)
+        build_project(directory, ini_url, private)
     except (AlembicError, OSError) as err:
         raise CommandError('cannot build the demo project in %s: %s'
                            % (directory, err)) from None
@@ -223,7 +228,7 @@ def _check_database(text):
         folder = os.path.dirname(url.database)
         if not os.path.isdir(folder):
             raise CommandError('cannot connect to %s: no such directory %s'
-                               % (database.masked(url), folder))
+                               % (masked(url), folder))
         if not os.path.exists(url.database):
             new_file = url.database
     with database.connect(url, must_exist=False) as connection:
@@ -232,7 +237,7 @@ def _check_database(text):
         raise CommandError(
             '%s already has table%s %s; the demo only runs on a database '
             'without its tables (%s), or leave out --url to use SQLite'
-            % (database.masked(url), 's' if len(found) > 1 else '',
+            % (masked(url), 's' if len(found) > 1 else '',
                ', '.join(sorted(found)), ', '.join(TABLES)))
     return url, new_file
 
@@ -259,8 +264,12 @@ def _make_directory(keep):
     return keep
 
 
-def _set_ini_options(path, options):
-    """Set options of the [alembic] section in place, keeping comments."""
+def _set_ini_options(path, options, private=False):
+    """Set options of the [alembic] section in place, keeping comments.
+
+    With ``private``, the file is made readable by its owner only (mode
+    0600) before the options are written.
+    """
     with open(path) as f:
         text = f.read()
     for name, value in options:
@@ -269,13 +278,23 @@ def _set_ini_options(path, options):
             raise CommandError('unexpected alembic.ini from alembic init: no '
                                '%s line' % name)
         text = pattern.sub(lambda _: '%s = %s' % (name, value), text, 1)
+    if private:
+        os.chmod(path, PRIVATE_MODE)
     with open(path, 'w') as f:
         f.write(text)
 
 
-def _introduce(out, directory, shown_url):
+def has_password(url):
+    """Whether SQLAlchemy URL ``url`` holds a password."""
+    return bool(secrets_of(url))
+
+
+def _introduce(out, directory, shown_url, private):
     out.write('A scratch Alembic project in %s:\n' % directory)
     out.write('  alembic.ini           sqlalchemy.url = %s\n' % shown_url)
+    if private:
+        out.write('                        (it holds the password: readable '
+                  'by you only, mode 0600)\n')
     out.write('  %s/env.py     records each step with '
               'audit_alembic.Auditor,\n'
               '                        user version %r\n'

@@ -5,17 +5,19 @@ from ..values import DEFAULT_TABLE_NAME
 
 DEFAULT_CONFIG = 'alembic.ini'
 DEFAULT_SECTION = 'alembic'
+#: The largest count every database takes (a signed 64-bit integer).
+MAX_COUNT = 2 ** 63 - 1
 
 
 def positive_int(text):
-    """An argparse type: an integer of at least 1."""
+    """An argparse type: an integer from 1 to :data:`MAX_COUNT`."""
     try:
         value = int(text)
     except ValueError:
         value = 0
-    if value < 1:
+    if not 1 <= value <= MAX_COUNT:
         raise argparse.ArgumentTypeError(
-            'expected a whole number of at least 1, not %r' % text)
+            'expected a whole number from 1 to %d, not %r' % (MAX_COUNT, text))
     return value
 
 
@@ -37,7 +39,13 @@ def timestamp(text):
             '2024-05-01T12:30:00Z or 2024-05-01 14:30+02:00)' % text
         ) from None
     if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+        try:
+            parsed = parsed.astimezone(datetime.timezone.utc)
+        except OverflowError:
+            raise argparse.ArgumentTypeError(
+                'out of range: %r is not between years 1 and 9999 in UTC'
+                % text) from None
+        parsed = parsed.replace(tzinfo=None)
     return parsed
 
 

@@ -95,7 +95,7 @@ def _table_layout(table, arrow):
         add('user version', text_of(USER_VERSION), USER_VERSION)
     for name in names:
         if name not in shown:
-            add(name, text_of(name), name)
+            add(_text(name), text_of(name), name)
     return headers, cells
 
 
@@ -115,19 +115,29 @@ def _unicode_ok(out):
 
 
 def _revisions(value):
-    if not value:
+    if value is None or value == '':
         return BASE
-    return ', '.join(value.split(SEPARATOR))
+    if value.__class__ is not str:
+        return _text(value)
+    return ', '.join([_text(part) for part in value.split(SEPARATOR)])
 
 
 def _text(value):
     if value.__class__ is str:
-        return value if value.isprintable() else ' '.join(value.split())
+        return value if value.isprintable() else _escaped(value)
     if value is None:
         return ''
     if isinstance(value, (bytes, bytearray, memoryview)):
         return bytes(value).hex()
     return _text(str(value))
+
+
+def _escaped(text):
+    """``text`` with each character a terminal would act on or not show
+    (ESC, BEL, newline, tab, other control and format characters) written
+    as a Python escape, e.g. ``\\x1b``: stored text cannot drive the
+    reader's terminal, nor hide from it."""
+    return ''.join([c if c.isprintable() else repr(c)[1:-1] for c in text])
 
 
 def _as_utc(value):

@@ -106,7 +106,7 @@ class BadInputTest(CheckoutTestCase):
         self.assertOneLineError(
             self.checkout.nose('--dburi', 'postgresql//scott:%s@host/db'
                                % PASSWORD, SAMPLE),
-            'malformed --dburi', 'scott:***@host')
+            'malformed --dburi', 'postgresql//***@host/db')
 
     def test_unknown_dialect(self):
         self.assertOneLineError(

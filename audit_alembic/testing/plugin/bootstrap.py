@@ -10,11 +10,13 @@ import os
 import sys
 
 PLUGIN_DIR = os.path.dirname(os.path.abspath(__file__))
-#: The names the shared core, :mod:`audit_alembic.paths` and
-#: :mod:`audit_alembic.compat` are registered under in ``sys.modules``.
+#: The names the shared core, :mod:`audit_alembic.paths`,
+#: :mod:`audit_alembic.compat` and :mod:`audit_alembic.masking` are
+#: registered under in ``sys.modules``.
 CORE_MODULE = 'audit_alembic_plugin_base'
 PATHS_MODULE = 'audit_alembic_paths'
 COMPAT_MODULE = 'audit_alembic_compat'
+MASKING_MODULE = 'audit_alembic_masking'
 
 
 def _load(module_name, file_name):
@@ -48,5 +50,6 @@ def load_adapter(runner):
     """Load the core, then the adapter for ``runner`` ('nose' or 'pytest')."""
     use_sqlite3_fallback()
     _load(PATHS_MODULE, os.path.join(os.pardir, os.pardir, 'paths.py'))
+    _load(MASKING_MODULE, os.path.join(os.pardir, os.pardir, 'masking.py'))
     _load(CORE_MODULE, 'plugin_base.py')
     return _load('audit_alembic_%splugin' % runner, '%splugin.py' % runner)

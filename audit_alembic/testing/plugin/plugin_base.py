@@ -6,7 +6,8 @@ test plugin:
 
 * :func:`pre_begin`, before coverage starts: configure logging, read the
   ``[db]`` aliases, resolve and check the requested targets.  Nothing from
-  :mod:`audit_alembic` is imported.
+  :mod:`audit_alembic` is imported (its ``paths.py`` and ``masking.py``
+  are loaded by file path).
 * :func:`post_begin`, after coverage starts: connect to the targets,
   honour ``--dropfirst`` and publish them in
   :mod:`audit_alembic.testing.config`.
@@ -21,8 +22,10 @@ import re
 import sys
 
 if __package__:
+    from ... import masking
     from ... import paths
 else:
+    import audit_alembic_masking as masking
     import audit_alembic_paths as paths
 
 #: The checkout root, where setup.cfg, test.cfg and test/ are.
@@ -75,9 +78,7 @@ def setup_options(make_option):
 
 def mask(url):
     """``url`` with its passwords replaced by ``***``."""
-    # Only called where the run ends or coverage has started already.
-    from audit_alembic.database import masked
-    return masked(url)
+    return masking.masked(url)
 
 
 def read_aliases(root=ROOT):
@@ -121,9 +122,14 @@ def resolve_targets(requested, aliases):
             label, raw, source = value, aliases[value], '[db] alias %r' % value
         else:
             label, raw, source = None, value, '--dburi'
+        if masking.password_holds_at(raw):
+            raise UsageError(
+                "malformed %s: %r: an @ follows its password; write an @ in "
+                "a user name, password or query value as %%40"
+                % (source, mask(raw)))
         try:
             url = make_url(raw)
-        except ArgumentError:
+        except (ArgumentError, ValueError):  # ValueError: a bad port
             raise UsageError('malformed %s: %r is not a SQLAlchemy URL'
                              % (source, mask(raw))) from None
         label = re.sub(r'\W+', '_', label or url.get_backend_name())

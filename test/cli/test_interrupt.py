@@ -1,0 +1,87 @@
+"""Ctrl-C at any moment of ``audit-alembic``: one line, exit status 130."""
+import importlib.util
+import select
+import signal
+import subprocess
+import sys
+import time
+
+from audit_alembic.testing.fixtures import SilentServer
+from test.cli.support import CLITestCase
+from test.cli.support import child_environment
+from test.cli.support import console_script
+
+#: Seconds between the moment ``main()`` has started (see
+#: :func:`interrupt`) and Ctrl-C: while the command modules, SQLAlchemy
+#: and the driver are imported, and while the database is awaited.
+DELAYS = (0.0, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4)
+#: What Python writes on stderr when a module has been imported, with
+#: PYTHONPROFILEIMPORTTIME set; the last column is the module's name.
+IMPORT_TIME = 'import time:'
+
+
+def interrupt(command, delay, port):
+    """Run ``command`` against a database that never answers; send
+    SIGINT ``delay`` seconds after ``main()`` has started.
+
+    ``main()`` has started when a module has been imported after
+    ``audit_alembic.cli``: nothing is imported between that import and
+    the call.  (Before it, Python starts, which no program can catch,
+    then imports the package: a few milliseconds.)
+
+    Returns (exit status, stderr without the import-time lines).
+    """
+    process = subprocess.Popen(
+        command + ['history', '--url',
+                   'mysql+pymysql://scott:sekrit@127.0.0.1:%d/test' % port],
+        env=child_environment(PYTHONPROFILEIMPORTTIME='1'),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        lines = []
+        seen_cli = False
+        deadline = time.monotonic() + 60
+        while True:
+            ready, _, _ = select.select([process.stderr], [], [],
+                                        max(0, deadline - time.monotonic()))
+            if not ready:
+                raise AssertionError('main() never started: %r' % lines)
+            line = process.stderr.readline().decode('utf-8', 'replace')
+            if not line:
+                raise AssertionError('ended early: %r' % lines)
+            lines.append(line)
+            if not line.startswith(IMPORT_TIME):
+                continue
+            if seen_cli:
+                break
+            seen_cli = line.split('|')[-1].strip() == 'audit_alembic.cli'
+        time.sleep(delay)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    stderr = stderr.decode('utf-8', 'replace')
+    return process.returncode, ''.join(
+        line for line in stderr.splitlines(True)
+        if not line.startswith(IMPORT_TIME))
+
+
+class InterruptTest(CLITestCase):
+    def setUp(self):
+        if importlib.util.find_spec('pymysql') is None:
+            self.skipTest('needs PyMySQL')
+
+    def check(self, command):
+        with SilentServer() as port:
+            for delay in DELAYS:
+                with self.subTest(delay=delay):
+                    code, stderr = interrupt(command, delay, port)
+                    self.assertEqual((code, stderr),
+                                     (130, 'audit-alembic: interrupted\n'))
+
+    def test_console_script(self):
+        self.check(console_script())
+
+    def test_python_m_audit_alembic(self):
+        self.check([sys.executable, '-m', 'audit_alembic'])
