@@ -18,6 +18,7 @@ from ..values import NEW_VERSION_COLUMN
 from ..values import OLD_VERSION_COLUMN
 from . import options
 from . import output
+from .layout import TableLayout
 
 #: Rows fetched from the database at a time.
 BATCH_SIZE = output.BATCH_SIZE
@@ -60,16 +61,19 @@ def add_parser(commands):
 
 def run(args):
     """Run ``audit-alembic history`` with parsed ``args``."""
+    layout = options.table_layout(args)
     show_history(
-        options.database_url(args), args.table, schema=args.schema,
+        options.database_url(args), layout.table_name, schema=layout.schema,
         revision=args.revision, since=args.since, last=args.last,
-        output_format=args.format, out=sys.stdout)
+        output_format=args.format, out=sys.stdout, layout=layout)
 
 
 def show_history(url, table_name, schema=None, revision=None, since=None,
-                 last=None, output_format='table', out=None):
+                 last=None, output_format='table', out=None, layout=None):
     """Write the rows of history table ``table_name`` of ``url`` to ``out``.
 
+    :param layout: a :class:`~.layout.TableLayout` naming the table's
+        columns; by default those of ``Auditor.create``.
     :param revision: only rows from or to this revision.
     :param since: only rows changed at or after this naive UTC datetime.
     :param last: only the ``last`` most recent rows (still oldest first).
@@ -78,12 +82,14 @@ def show_history(url, table_name, schema=None, revision=None, since=None,
     """
     write = output.WRITERS[output_format]
     out = out or sys.stdout
+    layout = layout or TableLayout()
     with database.connect(url) as connection:
         table = reflect_table(connection, table_name, schema, url)
         query = select_history(table, revision=revision, since=since,
-                               last=last, dialect=connection.dialect)
+                               last=last, dialect=connection.dialect,
+                               layout=layout)
         write(table, stream_rows(connection, query, newest_first=bool(last)),
-              out)
+              out, layout)
 
 
 def reflect_table(connection, name, schema, url):
@@ -106,7 +112,7 @@ def reflect_table(connection, name, schema, url):
 
 
 def select_history(table, revision=None, since=None, last=None,
-                   dialect=None):
+                   dialect=None, layout=None):
     """The SELECT of the rows to show, oldest first.
 
     With ``last``, newest first instead, limited to ``last`` rows: the
@@ -115,17 +121,18 @@ def select_history(table, revision=None, since=None, last=None,
     """
     from sqlalchemy import or_
     from sqlalchemy import select
+    layout = layout or TableLayout()
     query = select(*[as_stored(column, dialect) for column in table.columns])
     if revision is not None:
-        query = query.where(or_(
-            revision_matches(_column(table, OLD_VERSION_COLUMN, '--revision'),
-                             revision),
-            revision_matches(_column(table, NEW_VERSION_COLUMN, '--revision'),
-                             revision)))
+        query = query.where(or_(*[
+            revision_matches(layout.column(table, role, '--revision'),
+                             revision, layout.separator)
+            for role in (OLD_VERSION_COLUMN, NEW_VERSION_COLUMN)]))
     if since is not None:
-        changed_at = _column(table, CHANGE_TIME_COLUMN, '--since')
+        changed_at = layout.column(table, CHANGE_TIME_COLUMN, '--since')
         query = query.where(changed_at >= since)
-    order = ([table.c[ID_COLUMN]] if ID_COLUMN in table.c
+    id_name = layout.name(ID_COLUMN)
+    order = ([table.c[id_name]] if id_name in table.c
              else list(table.primary_key))
     if not order:
         raise CommandError(
@@ -246,14 +253,6 @@ def revision_matches(column, revision, separator=DEFAULT_SEPARATOR):
                column.endswith(separator + revision, autoescape=True),
                column.contains(separator + revision + separator,
                                autoescape=True))
-
-
-def _column(table, name, option):
-    try:
-        return table.c[name]
-    except KeyError:
-        raise CommandError('%s needs column %s, which table %s lacks' % (
-            option, name, table.fullname)) from None
 
 
 def stream_rows(connection, query, newest_first=False):

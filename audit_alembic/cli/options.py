@@ -1,5 +1,6 @@
 """Argument types and option groups shared by the commands."""
 import argparse
+import os
 
 from ..values import DEFAULT_TABLE_NAME
 
@@ -64,12 +65,30 @@ def add_database_options(parser):
                           help='section of the config file '
                                '(default: %(default)s)')
     database.add_argument('--table', metavar='NAME',
-                          default=DEFAULT_TABLE_NAME,
-                          help='history table (default: %(default)s)')
+                          help='history table (default: table_name of the '
+                               '[audit_alembic] section of the config file, '
+                               'else %s)' % DEFAULT_TABLE_NAME)
     database.add_argument('--schema', metavar='SCHEMA',
                           help='schema of the history table (default: the '
                                "connection's default schema)")
+    from .layout import add_layout_options
+    add_layout_options(database)
     return database
+
+
+def config_path(args):
+    """The Alembic config file ``-c`` names, else ``./alembic.ini`` if
+    there is one, else None."""
+    if args.config is not None:
+        return args.config
+    return DEFAULT_CONFIG if os.path.isfile(DEFAULT_CONFIG) else None
+
+
+def table_layout(args):
+    """The :class:`~.layout.TableLayout` of the history table, from the
+    options and the config file's ``[audit_alembic]`` section."""
+    from .layout import layout_from
+    return layout_from(args, config_path(args))
 
 
 def database_url(args):

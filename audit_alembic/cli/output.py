@@ -17,21 +17,25 @@ from ..values import NEW_VERSION_COLUMN as NEW_VERSION
 from ..values import OLD_VERSION_COLUMN as OLD_VERSION
 from ..values import OPERATION_COLUMN as KIND
 from ..values import USER_VERSION_COLUMN as USER_VERSION
+from .layout import TableLayout
 
 #: Rows per aligned block of table output.
 BATCH_SIZE = 1000
 BASE = '<base>'
 
 
-def write_table(table, batches, out):
+def write_table(table, batches, out, layout=None):
     """Write the rows as an aligned table: id, time, direction, kind,
-    from -> to, user version, then any other columns.
+    from -> to, user version, then any other columns (``layout``, a
+    :class:`~.layout.TableLayout`, names them; by default as
+    ``Auditor.create`` does).
 
     Columns are as wide as their widest value in the first
     :data:`BATCH_SIZE` rows; later rows only ever widen them, so a long
     listing needs no more memory than a short one.
     """
-    headers, cells = _table_layout(table, _arrow(out))
+    headers, cells = _table_layout(table, _arrow(out),
+                                   layout or TableLayout())
     right = [header == ID for header in headers]
     widths = [len(header) for header in headers]
     started = False
@@ -60,7 +64,7 @@ def _write_header(out, headers, widths, right):
     out.write(template.format(*['-' * w for w in widths]).rstrip() + '\n')
 
 
-def _table_layout(table, arrow):
+def _table_layout(table, arrow, layout):
     """Headers, and a function per header turning a row into its cell."""
     names = [column.name for column in table.columns]
     position = {name: i for i, name in enumerate(names)}
@@ -71,31 +75,33 @@ def _table_layout(table, arrow):
         cells.append(cell)
         shown.update(columns)
 
-    def text_of(name):
-        i = position[name]
+    def at(role):
+        return position.get(layout.name(role))
+
+    def text_of(i):
         return lambda row: _text(row[i])
 
-    if ID in position:
-        add(ID, text_of(ID), ID)
-    if CHANGE_TIME in position:
-        i = position[CHANGE_TIME]
-        add('time (UTC)', lambda row: _utc_to_the_second(row[i]),
-            CHANGE_TIME)
-    if DIRECTION in position:
-        add('direction', text_of(DIRECTION), DIRECTION)
-    if KIND in position:
-        add('kind', text_of(KIND), KIND)
-    if OLD_VERSION in position and NEW_VERSION in position:
-        old, new = position[OLD_VERSION], position[NEW_VERSION]
+    if at(ID) is not None:
+        add(ID, text_of(at(ID)), at(ID))
+    if at(CHANGE_TIME) is not None:
+        add('time (UTC)', lambda row, i=at(CHANGE_TIME):
+            _utc_to_the_second(row[i]), at(CHANGE_TIME))
+    if at(DIRECTION) is not None:
+        add('direction', text_of(at(DIRECTION)), at(DIRECTION))
+    if at(KIND) is not None:
+        add('kind', text_of(at(KIND)), at(KIND))
+    if at(OLD_VERSION) is not None and at(NEW_VERSION) is not None:
+        old, new = at(OLD_VERSION), at(NEW_VERSION)
+        separator = layout.separator
         add('from %s to' % arrow,
-            lambda row: '%s %s %s' % (_revisions(row[old]), arrow,
-                                      _revisions(row[new])),
-            OLD_VERSION, NEW_VERSION)
-    if USER_VERSION in position:
-        add('user version', text_of(USER_VERSION), USER_VERSION)
-    for name in names:
-        if name not in shown:
-            add(_text(name), text_of(name), name)
+            lambda row: '%s %s %s' % (_revisions(row[old], separator), arrow,
+                                      _revisions(row[new], separator)),
+            old, new)
+    if at(USER_VERSION) is not None:
+        add('user version', text_of(at(USER_VERSION)), at(USER_VERSION))
+    for index, name in enumerate(names):
+        if index not in shown:
+            add(_text(name), text_of(index), index)
     return headers, cells
 
 
@@ -114,12 +120,12 @@ def _unicode_ok(out):
     return True
 
 
-def _revisions(value):
+def _revisions(value, separator=SEPARATOR):
     if value is None or value == '':
         return BASE
     if value.__class__ is not str:
         return _text(value)
-    return ', '.join([_text(part) for part in value.split(SEPARATOR)])
+    return ', '.join([_text(part) for part in value.split(separator)])
 
 
 def _text(value):
@@ -171,12 +177,13 @@ def _plain(value):
     return value
 
 
-def _converters(table):
+def _converters(table, layout):
     """A function per column, or None where the value can go out as is."""
     from sqlalchemy import types
     converters = []
+    change_time = (layout or TableLayout()).name(CHANGE_TIME)
     for column in table.columns:
-        if column.name == CHANGE_TIME:
+        if column.name == change_time:
             converters.append(_utc_iso)
         elif isinstance(column.type, (types.String, types.Integer,
                                       types.Boolean, types.Float)):
@@ -186,10 +193,10 @@ def _converters(table):
     return converters
 
 
-def _converted(table, batches):
+def _converted(table, batches, layout=None):
     """The batches of rows as lists of values fit for JSON and CSV."""
     converters = [(i, convert) for i, convert in enumerate(
-        _converters(table)) if convert is not None]
+        _converters(table, layout)) if convert is not None]
     for batch in batches:
         rows = [list(row) for row in batch]
         for i, convert in converters:
@@ -200,7 +207,7 @@ def _converted(table, batches):
         yield rows
 
 
-def write_json(table, batches, out):
+def write_json(table, batches, out, layout=None):
     """Write the rows as a JSON array of objects, one a line, keyed by
     column name; times in ISO-8601."""
     names = [column.name for column in table.columns]
@@ -208,7 +215,7 @@ def write_json(table, batches, out):
                               default=str).encode
     out.write('[')
     separator = '\n'
-    for rows in _converted(table, batches):
+    for rows in _converted(table, batches, layout):
         out.write(separator)
         out.write(',\n'.join([encode(dict(zip(names, row)))
                               for row in rows]))
@@ -216,12 +223,12 @@ def write_json(table, batches, out):
     out.write('\n]\n' if separator != '\n' else ']\n')
 
 
-def write_csv(table, batches, out):
+def write_csv(table, batches, out, layout=None):
     """Write the rows as CSV under a header of column names; times in
     ISO-8601, NULL as an empty field."""
     writer = csv.writer(out, lineterminator='\n')
     writer.writerow([column.name for column in table.columns])
-    for rows in _converted(table, batches):
+    for rows in _converted(table, batches, layout):
         writer.writerows(rows)
 
 

@@ -12,7 +12,6 @@ import sys
 from .. import database
 from ..exc import CommandError
 from ..values import CHANGE_TIME_COLUMN
-from ..values import DEFAULT_SEPARATOR
 from ..values import DIRECTION_COLUMN
 from ..values import ID_COLUMN
 from ..values import NEW_VERSION_COLUMN
@@ -68,10 +67,11 @@ def run(args):
     """Run ``audit-alembic status`` with parsed ``args``."""
     scripts = script_directory(args)
     url = options.database_url(args)
+    layout = options.table_layout(args)
     with database.connect(url) as connection:
         current = current_heads(connection, args.version_table)
         applied = applied_revisions(scripts, current)
-        records = latest_upgrades(connection, args.table, args.schema)
+        records = latest_upgrades(connection, layout)
     rows = status_rows(scripts, applied, records)
     heads = script_heads(scripts)
     if args.format == 'json':
@@ -146,34 +146,39 @@ def applied_revisions(scripts, heads):
                            % (_revisions(heads), _one_line(err))) from None
 
 
-def latest_upgrades(connection, table_name, schema):
-    """Revision id -> the newest history row (a dict) of a step up to it;
-    empty where there is no history table."""
+def latest_upgrades(connection, layout):
+    """Revision id -> the newest history row of a step up to it, as a dict
+    keyed by role (see :class:`~.layout.TableLayout`) and by the names of
+    other columns; empty where there is no history table."""
     from sqlalchemy import MetaData
     from sqlalchemy import Table
     from sqlalchemy import inspect
     from sqlalchemy import select
-    if not inspect(connection).has_table(table_name, schema=schema):
+    if not inspect(connection).has_table(layout.table_name,
+                                         schema=layout.schema):
         return {}
-    table = Table(table_name, MetaData(), schema=schema,
+    table = Table(layout.table_name, MetaData(), schema=layout.schema,
                   autoload_with=connection)
-    for name in (ID_COLUMN, NEW_VERSION_COLUMN, DIRECTION_COLUMN):
-        if name not in table.c:
-            raise CommandError(
-                'table %s has no %s column; is it an Audit-Alembic history '
-                'table? (pass --table NAME)' % (table.fullname, name))
-    query = select(table).where(table.c[DIRECTION_COLUMN] == 'up')
+    purpose = 'status'
+    columns = {role: layout.column(table, role, purpose)
+               for role in (ID_COLUMN, NEW_VERSION_COLUMN, DIRECTION_COLUMN)}
+    for role in (OPERATION_COLUMN, CHANGE_TIME_COLUMN, USER_VERSION_COLUMN):
+        if layout.name(role) in table.c:
+            columns[role] = table.c[layout.name(role)]
+    for name in DETAIL_COLUMNS:
+        if name in table.c:
+            columns[name] = table.c[name]
+    query = select(*[column.label(key) for key, column in columns.items()]
+                   ).where(columns[DIRECTION_COLUMN] == 'up')
     if 'status' in table.c:
         query = query.where(table.c.status == 'ok')
     latest = {}
     result = connection.execution_options(
         stream_results=True, yield_per=1000).execute(
-            query.order_by(table.c[ID_COLUMN]))
+            query.order_by(columns[ID_COLUMN]))
     for row in result.mappings():
-        for revision in (row[NEW_VERSION_COLUMN] or '').split(
-                DEFAULT_SEPARATOR):
-            if revision:
-                latest[revision] = dict(row)
+        for revision in layout.split(row[NEW_VERSION_COLUMN]):
+            latest[revision] = dict(row)
     return latest
 
 

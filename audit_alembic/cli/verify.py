@@ -20,7 +20,6 @@ import sys
 
 from .. import database
 from ..exc import CommandError
-from ..values import DEFAULT_SEPARATOR
 from ..values import ID_COLUMN
 from ..values import NEW_VERSION_COLUMN
 from ..values import OLD_VERSION_COLUMN
@@ -28,6 +27,11 @@ from ..values import OPERATION_COLUMN
 from . import options
 from . import output
 from . import status as status_command
+from .layout import TableLayout
+
+#: The roles of the columns verify reads (see :class:`.TableLayout`).
+REQUIRED = (ID_COLUMN, OLD_VERSION_COLUMN, NEW_VERSION_COLUMN,
+            OPERATION_COLUMN)
 
 EPILOG = '''\
 examples:
@@ -91,10 +95,11 @@ def run(args):
     """Run ``audit-alembic verify`` with parsed ``args``."""
     scripts = _optional_scripts(args)
     url = options.database_url(args)
+    layout = options.table_layout(args)
     with database.connect(url) as connection:
-        table = _history_table(connection, args.table, args.schema, url)
+        table = _history_table(connection, layout, url)
         heads = status_command.current_heads(connection, args.version_table)
-        checks = verify(connection, table, heads, scripts)
+        checks = verify(connection, table, heads, scripts, layout)
     if args.format == 'json':
         sys.stdout.write(json.dumps(
             {'passed': all(c.passed for c in checks),
@@ -117,10 +122,11 @@ def _optional_scripts(args):
     return status_command.script_directory(args)
 
 
-def _history_table(connection, name, schema, url):
+def _history_table(connection, layout, url):
     from sqlalchemy import MetaData
     from sqlalchemy import Table
     from sqlalchemy.exc import NoSuchTableError
+    name, schema = layout.table_name, layout.schema
     try:
         table = Table(name, MetaData(), schema=schema,
                       autoload_with=connection)
@@ -130,29 +136,27 @@ def _history_table(connection, name, schema, url):
             'the history table has another name'
             % ('%s.%s' % (schema, name) if schema else name,
                database.masked(url))) from None
-    missing = [column for column in (ID_COLUMN, NEW_VERSION_COLUMN,
-                                     OLD_VERSION_COLUMN, OPERATION_COLUMN)
-               if column not in table.c]
-    if missing:
-        raise CommandError('table %s lacks column%s %s; is it an '
+    missing = [layout.name(role) for role in REQUIRED
+               if layout.name(role) not in table.c]
+    if len(missing) > 1:
+        raise CommandError('table %s lacks columns %s; is it an '
                            'Audit-Alembic history table?'
-                           % (table.fullname, 's' if len(missing) > 1
-                              else '', ', '.join(missing)))
+                           % (table.fullname, ', '.join(missing)))
+    for role in REQUIRED:
+        layout.column(table, role, 'verify')
     return table
-
-
-def _revisions(value):
-    return set((value or '').split(DEFAULT_SEPARATOR)) - {''}
 
 
 def _show(revisions):
     return ', '.join(sorted(revisions)) if revisions else '<base>'
 
 
-def verify(connection, table, version_heads, scripts=None):
-    """Run every check over the rows of ``table``; return the
-    :class:`Check` objects."""
+def verify(connection, table, version_heads, scripts=None, layout=None):
+    """Run every check over the rows of ``table`` (whose columns
+    ``layout`` names); return the :class:`Check` objects."""
     from sqlalchemy import select
+    layout = layout or TableLayout()
+    id_name, old_name, new_name = [layout.name(role) for role in REQUIRED[:3]]
     replay = Check('replay', 'the recorded steps lead to the revisions in '
                              'the version table')
     known = Check('scripts', 'every recorded revision is in the script '
@@ -186,13 +190,13 @@ def verify(connection, table, version_heads, scripts=None):
     last_ok_id = None
     unresolved = {}  # revision -> id of a failed attempt not yet made good
     reported_unknown = set()
-    query = select(table).order_by(table.c[ID_COLUMN])
+    query = select(table).order_by(table.c[id_name])
     result = connection.execution_options(
         stream_results=True, yield_per=1000).execute(query)
     for row in result.mappings():
-        row_id = row[ID_COLUMN]
-        sources = _revisions(row[OLD_VERSION_COLUMN])
-        destinations = _revisions(row[NEW_VERSION_COLUMN])
+        row_id = row[id_name]
+        sources = set(layout.split(row[old_name]))
+        destinations = set(layout.split(row[new_name]))
         ok = not has_status or row['status'] == 'ok'
         if has_status and row['status'] == 'failed':
             for revision in destinations:

@@ -165,7 +165,8 @@ class StatusErrorTest(CLITestCase):
         db.run('upgrade', 'head')
         self.assertFails(self.main('status', '-c', db.env.ini_path,
                                    '--table', 'scratch_a'),
-                         'scratch_a has no alembic_version column')
+                         'status needs column alembic_version, which table '
+                         'scratch_a lacks')
 
     def test_without_a_history_table(self):
         db = self.audited_database([Rev('A'), Rev('B', 'A')],

@@ -153,8 +153,8 @@ class VerifyErrorTest(CLITestCase):
         self.assertFails(
             self.main('verify', '-c', db.env.ini_path, '--table',
                       'scratch_a'),
-            'table scratch_a lacks columns alembic_version, '
-            'prev_alembic_version, operation_type')
+            'table scratch_a lacks columns prev_alembic_version, '
+            'alembic_version, operation_type')
 
     def test_without_a_script_directory(self):
         db = self.audited_database([Rev('A')], sqlite_file=True)
