@@ -129,6 +129,7 @@ def show_demo(url=None, keep=None, out=None):
         out.write('\n$ audit-alembic history\n')
         from .history import show_history
         show_history(db_url, DEFAULT_TABLE_NAME, out=out)
+        _check_project(directory, db_url, out)
     finally:
         if keep is None:
             shutil.rmtree(directory, ignore_errors=True)
@@ -192,6 +193,19 @@ def _build(directory, ini_url, private):
     except (AlembicError, OSError) as err:
         raise CommandError('cannot build the demo project in %s: %s'
                            % (directory, err)) from None
+
+
+def _check_project(directory, db_url, out):
+    """Show ``audit-alembic status`` and ``verify`` on the project."""
+    from alembic.script import ScriptDirectory
+
+    from .status import show_status
+    from .verify import show_verification
+    scripts = ScriptDirectory(os.path.join(directory, SCRIPTS))
+    out.write('\n$ audit-alembic status\n')
+    show_status(scripts, db_url, out=out)
+    out.write('\n$ audit-alembic verify\n')
+    show_verification(scripts, db_url, out=out)
 
 
 def drop_demo_tables(url):

@@ -19,6 +19,7 @@ from ..values import OPERATION_COLUMN
 from ..values import USER_VERSION_COLUMN
 from . import options
 from . import output
+from .layout import TableLayout
 
 DEFAULT_VERSION_TABLE = 'alembic_version'
 #: History columns shown for an applied revision when the table has them,
@@ -65,20 +66,32 @@ def add_parser(commands):
 
 def run(args):
     """Run ``audit-alembic status`` with parsed ``args``."""
-    scripts = script_directory(args)
-    url = options.database_url(args)
-    layout = options.table_layout(args)
+    show_status(script_directory(args), options.database_url(args),
+                options.table_layout(args), args.version_table,
+                args.format, sys.stdout, expect_head=args.expect_head)
+
+
+def show_status(scripts, url, layout=None, version_table=None,
+                output_format='table', out=None, expect_head=False):
+    """Write the status of each revision of ``scripts`` in the database
+    of ``url`` to ``out``.
+
+    :raise CommandError: if the database cannot be read, or, with
+        ``expect_head``, if it is not at the head(s) of ``scripts``.
+    """
+    out = out or sys.stdout
     with database.connect(url) as connection:
-        current = current_heads(connection, args.version_table)
+        current = current_heads(connection,
+                                version_table or DEFAULT_VERSION_TABLE)
         applied = applied_revisions(scripts, current)
-        records = latest_upgrades(connection, layout)
+        records = latest_upgrades(connection, layout or TableLayout())
     rows = status_rows(scripts, applied, records)
     heads = script_heads(scripts)
-    if args.format == 'json':
-        write_json(rows, current, heads, sys.stdout)
+    if output_format == 'json':
+        write_json(rows, current, heads, out)
     else:
-        write_table(rows, current, sys.stdout)
-    if args.expect_head and set(current) != set(heads):
+        write_table(rows, current, out)
+    if expect_head and set(current) != set(heads):
         raise CommandError(
             'the database is at %s, not at the head%s of the script '
             'directory (%s)' % (_revisions(current),

@@ -93,20 +93,33 @@ class Check:
 
 def run(args):
     """Run ``audit-alembic verify`` with parsed ``args``."""
-    scripts = _optional_scripts(args)
-    url = options.database_url(args)
-    layout = options.table_layout(args)
+    show_verification(_optional_scripts(args), options.database_url(args),
+                      options.table_layout(args), args.version_table,
+                      args.format, sys.stdout)
+
+
+def show_verification(scripts, url, layout=None, version_table=None,
+                      output_format='table', out=None):
+    """Check the history of the database of ``url`` (against ``scripts``
+    unless None) and write the report to ``out``.
+
+    :raise CommandError: if a check fails or the database or table
+        cannot be read.
+    """
+    out = out or sys.stdout
+    layout = layout or TableLayout()
     with database.connect(url) as connection:
         table = _history_table(connection, layout, url)
-        heads = status_command.current_heads(connection, args.version_table)
+        heads = status_command.current_heads(
+            connection, version_table or status_command.DEFAULT_VERSION_TABLE)
         checks = verify(connection, table, heads, scripts, layout)
-    if args.format == 'json':
-        sys.stdout.write(json.dumps(
+    if output_format == 'json':
+        out.write(json.dumps(
             {'passed': all(c.passed for c in checks),
              'checks': [c.as_dict() for c in checks]},
             indent=1, default=str) + '\n')
     else:
-        write_report(checks, sys.stdout)
+        write_report(checks, out)
     failed = [c.name for c in checks if not c.passed]
     if failed:
         raise CommandError('verification failed: %s' % ', '.join(failed))

@@ -17,7 +17,8 @@ from test.cli.support import parse_table
 from test.cli.support import url_text
 
 COMMANDS = ['$ alembic upgrade head', '$ alembic downgrade -1',
-            '$ alembic stamp head', '$ audit-alembic history']
+            '$ alembic stamp head', '$ audit-alembic history',
+            '$ audit-alembic status', '$ audit-alembic verify']
 #: direction, kind and "from -> to" of the rows the demo leaves.
 STEPS = [
     ['up', 'migration', '<base> \u2192 1975ea83b712'],
@@ -37,12 +38,21 @@ class DemoOutputMixin:
         positions = [text.find(command + '\n') for command in COMMANDS]
         self.assertNotIn(-1, positions, text)
         self.assertEqual(positions, sorted(positions), text)
-        table = text[positions[-1]:].split('\n', 1)[1].split('\n\n')[0]
+        table = text[positions[3]:].split('\n', 1)[1].split('\n\n')[0]
         headers, rows = parse_table(table)
         self.assertEqual(headers[2:6], ['direction', 'kind', 'from \u2192 to',
                                         'user version'])
         self.assertEqual([row[2:5] for row in rows], STEPS)
         self.assertEqual({row[5] for row in rows}, {'myapp 1.0'})
+        status = text.split('$ audit-alembic status\n', 1)[1]
+        status = status.split('\n$ audit-alembic verify\n')
+        self.assertEqual(
+            [line.split()[-1] for line in status[0].splitlines()[2:5]],
+            ['table', 'column', 'table'])
+        self.assertIn('  stamped  ', status[0].splitlines()[4])
+        self.assertIn('database at: 27c6a30d7c24\npending: none\n',
+                      status[0])
+        self.assertTrue(status[1].startswith('ok       replay'), status[1])
         return rows
 
 
