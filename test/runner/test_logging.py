@@ -32,5 +32,6 @@ class LogFlagsTest(unittest.TestCase):
         console = io.StringIO()
         plugin_base.configure_logging([self.name], [self.name],
                                       stream=console)
-        self.logger.info('shown')
+        with self.assertLogs(level=logging.INFO):  # keeps root's handlers out
+            self.logger.info('shown')
         self.assertEqual(console.getvalue(), 'INFO %s shown\n' % self.name)
