@@ -49,6 +49,17 @@ def _ignore_more_interrupts():
             pass
 
 
+def _forget_the_interrupt():
+    """Keep ``python -m audit_alembic`` from dying by SIGINT at exit.
+
+    CPython notes a KeyboardInterrupt that ends code run by ``exec`` of a
+    string (SQLAlchemy defines functions that way while it is imported)
+    as unhandled, even once caught, and under ``-m`` kills the process
+    with SIGINT at exit.  Running a string that ends well clears the note.
+    """
+    exec('')
+
+
 def main(argv=None):
     """Run ``audit-alembic`` with ``argv`` (default: ``sys.argv[1:]``).
 
@@ -75,6 +86,7 @@ def main(argv=None):
         return 1
     except KeyboardInterrupt:
         _ignore_more_interrupts()
+        _forget_the_interrupt()
         print('%s: interrupted' % PROG, file=sys.stderr)
         return 130
     return 0

@@ -1,15 +1,19 @@
 """Ctrl-C at any moment of ``audit-alembic``: one line, exit status 130."""
 import importlib.util
+import os
 import select
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 from audit_alembic.testing.fixtures import SilentServer
 from test.cli.support import CLITestCase
 from test.cli.support import child_environment
 from test.cli.support import console_script
+from test.cli.support import finish
+from test.cli.support import start
 
 #: Seconds between the moment ``main()`` has started (see
 #: :func:`interrupt`) and Ctrl-C: while the command modules, SQLAlchemy
@@ -85,3 +89,35 @@ class InterruptTest(CLITestCase):
 
     def test_python_m_audit_alembic(self):
         self.check([sys.executable, '-m', 'audit_alembic'])
+
+
+#: Run as ``python -m``: an interrupt raised in code run by ``exec`` of a
+#: string, as while SQLAlchemy is imported, then main()'s usual exit.
+INTERRUPTED_IN_EXEC = """\
+import sys
+
+from audit_alembic.cli import main
+from audit_alembic.cli import options
+
+
+def interrupted(text):
+    exec('raise KeyboardInterrupt')
+
+
+options.timestamp = interrupted
+sys.exit(main(['history', '--since', '2024-05-01']))
+"""
+
+
+class InterruptInExecTest(CLITestCase):
+    def test_python_m_does_not_die_by_sigint(self):
+        directory = tempfile.mkdtemp(prefix='audit_alembic_interrupt_')
+        self.addCleanup(os.rmdir, directory)
+        path = os.path.join(directory, 'interrupted_in_exec.py')
+        with open(path, 'w') as f:
+            f.write(INTERRUPTED_IN_EXEC)
+        self.addCleanup(os.remove, path)
+        result = finish(start(
+            [sys.executable, '-m', 'interrupted_in_exec'], cwd=directory))
+        self.assertEqual((result.returncode, result.stderr),
+                         (130, 'audit-alembic: interrupted\n'))
