@@ -186,3 +186,36 @@ class RejectedRowTest(TestBase):
         env = self.scratch_env(LINEAR, user_version='x' * 256)
         with self.assertRaisesRegex(AuditRuntimeError, 'user_version'):
             env.sql('upgrade', 'head')
+
+
+class ConcurrentCreationTest(TestBase):
+    """Deploys racing to create the history table."""
+
+    __backend__ = True
+
+    def test_table_created_meanwhile_by_another_deploy(self):
+        # Another deploy creates the table between our check and our
+        # CREATE TABLE, as happens when several processes upgrade at once.
+        with self.engine.connect() as connection:
+            if MigrationContext.configure(connection).impl.transactional_ddl \
+                    or self.dialect_name == 'sqlite':
+                self.skipTest('%s creates the table in the step\'s own '
+                              'transaction' % self.dialect_name)
+        auditor = Auditor.create('v')
+        env = self.scratch_env(LINEAR, auditor=auditor)
+        raced = []
+
+        def other_deploy(conn, cursor, statement, *args):
+            if statement.lstrip().startswith('CREATE TABLE %s' % HISTORY) \
+                    and not raced:
+                raced.append(statement)
+                with self.engine.connect() as other:
+                    other.exec_driver_sql(statement)
+                    other.commit()
+        event.listen(self.engine, 'before_cursor_execute', other_deploy)
+        self.addCleanup(event.remove, self.engine, 'before_cursor_execute',
+                        other_deploy)
+        env.run('upgrade', 'head')
+        self.assertEqual(len(raced), 1)
+        self.assertEqual([row['alembic_version'] for row in env.history()],
+                         ['A', 'B', 'C'])
