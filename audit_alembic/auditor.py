@@ -226,7 +226,8 @@ class Auditor:
 
     def _check_row(self, row):
         columns = self.table.c
-        unknown = sorted(str(key) for key in row if key not in columns)
+        names = set(columns.keys())
+        unknown = sorted(str(key) for key in row if key not in names)
         if unknown:
             raise exc.AuditRuntimeError(
                 'make_row gave values for %s, not column%s of table %s' % (
