@@ -1,6 +1,7 @@
 """The :class:`Auditor`: a history table and the hook that fills it."""
 import functools
 import logging
+import time
 import warnings
 import weakref
 
@@ -15,6 +16,7 @@ from sqlalchemy import Table
 from sqlalchemy import TypeDecorator
 from sqlalchemy import event
 from sqlalchemy import func
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.schema import CreateTable
 
 from . import compat
@@ -61,11 +63,35 @@ def _warning_when_none(user_version):
     return checked_user_version
 
 
+#: How many times the history table's creation is tried on a server whose
+#: DDL commits by itself, where concurrent deploys race to create it.
+TABLE_CREATE_ATTEMPTS = 5
+
+
+def _ddl_commits_by_itself(ctx):
+    """Whether DDL on ``ctx``'s connection would commit its transaction:
+    no transactional DDL, and not SQLite (whose DDL joins an open
+    transaction, and where a second connection would wait for the
+    first's lock)."""
+    return (not ctx.impl.transactional_ddl and
+            ctx.dialect.name != 'sqlite')
+
+
 def _steps_share_a_transaction(ctx):
     """Whether Alembic runs all steps of ``ctx`` in one transaction, as it
     does with transactional DDL unless ``transaction_per_migration``."""
     return (ctx.impl.transactional_ddl and
             not ctx.opts.get('transaction_per_migration', False))
+
+
+class _ConnectionState:
+    """What an Auditor knows of one connection: the migration contexts
+    (one per Alembic command run) that know the table exists, and the
+    rows held for the innermost (sub)transaction's end."""
+
+    def __init__(self):
+        self.contexts = weakref.WeakSet()
+        self.rows = []
 
 
 class Auditor:
@@ -92,11 +118,9 @@ class Auditor:
         self._make_row = make_row
         # Built once: SQLAlchemy then reuses its compiled form.
         self._insert = table.insert()
-        # Rows of steps whose transaction has not committed yet, by
-        # connection; the connection's commit writes them (see _hold).
-        self._held_rows = weakref.WeakKeyDictionary()
-        # Migration contexts (one per Alembic command run) whose database
-        # is known to hold the table; weak so that finished runs go away.
+        # What is known of each connection used online (_ConnectionState).
+        self._connections = weakref.WeakKeyDictionary()
+        # Offline migration contexts that have created the table.
         self._contexts_with_table = weakref.WeakSet()
 
     @classmethod
@@ -186,7 +210,8 @@ class Auditor:
         """Build the row for one step from the hook's keyword arguments.
 
         :raise .exc.AuditRuntimeError: if a callable ``make_row`` does not
-            return a dict.
+            return a dict, if the row names keys that are not columns of
+            the table, or if a string is longer than its column holds.
         """
         row = self._make_row
         if callable(row):
@@ -194,59 +219,107 @@ class Auditor:
             if not hasattr(row, 'items'):
                 raise exc.AuditRuntimeError(
                     'make_row() should return a dict, not %r' % (row,))
-        return {name: value(**kw) if callable(value) else value
-                for name, value in row.items()}
+        row = {name: value(**kw) if callable(value) else value
+               for name, value in row.items()}
+        self._check_row(row)
+        return row
+
+    def _check_row(self, row):
+        columns = self.table.c
+        names = set(columns.keys())
+        unknown = sorted(str(key) for key in row if key not in names)
+        if unknown:
+            raise exc.AuditRuntimeError(
+                'make_row gave values for %s, not column%s of table %s' % (
+                    ', '.join(unknown), 's' if len(unknown) > 1 else '',
+                    self.table.name))
+        for key, value in row.items():
+            length = getattr(columns[key].type, 'length', None)
+            if isinstance(value, str) and length and len(value) > length:
+                raise exc.AuditRuntimeError(
+                    'value for column %s of table %s is %d characters '
+                    'long; the column holds at most %d' % (
+                        key, self.table.name, len(value), length))
 
     def listen(self, ctx, step, **kw):
         """The ``on_version_apply`` hook: record ``step`` in the table.
 
-        The row is built now and written on the step's connection inside
-        the step's transaction, so it commits or rolls back with the
-        step.  Where Alembic runs all steps in one transaction, rows wait
-        for its commit and go in one INSERT; otherwise, and offline, each
-        step's INSERT follows the step.
+        The row is built and checked first; then it is written on the
+        step's connection inside the step's (sub)transaction, so it
+        commits or rolls back with the step.  Where Alembic runs all
+        steps in one transaction, rows wait for the end of the
+        (sub)transaction they belong to and go in one INSERT; otherwise
+        each step's INSERT follows the step.  Offline, an ``INSERT`` with
+        literal values follows the step.
         """
         row = self.make_row(ctx=ctx, step=step, **kw)
-        if ctx not in self._contexts_with_table:
-            self._ensure_table(ctx)
-            self._contexts_with_table.add(ctx)
         if ctx.as_sql:
-            self._write_literal_row(ctx, row)
-        elif _steps_share_a_transaction(ctx):
-            self._hold(ctx.connection, row)
+            if ctx not in self._contexts_with_table:
+                ctx.impl.execute(CreateTable(self.table, if_not_exists=True))
+                self._contexts_with_table.add(ctx)
+            with compat.standard_conforming_strings(ctx.dialect):
+                ctx.impl.bulk_insert(self.table, [row])  # as literals
         else:
-            ctx.connection.execute(self._insert, row)
+            state = self._ensure_table(ctx)
+            if _steps_share_a_transaction(ctx):
+                state.rows.append(row)
+            else:
+                ctx.connection.execute(self._insert, row)
         if log.isEnabledFor(logging.DEBUG):
             log.debug('recorded %s step %r -> %r in %s',
                       CommonColumnValues.operation_direction(step=step),
                       step.source_revision_ids,
                       step.destination_revision_ids, self.table.name)
 
-    def _write_literal_row(self, ctx, row):
-        with compat.standard_conforming_strings(ctx.dialect):
-            ctx.impl.bulk_insert(self.table, [row])  # rendered as literals
-
-    def _hold(self, connection, row):
-        # Only where steps share a transaction: where each step commits
-        # by itself, holding its row would save nothing.
-        if connection not in self._held_rows:
-            event.listen(connection, 'commit', self._write_held_rows)
-            event.listen(connection, 'rollback', self._drop_held_rows)
-            self._held_rows[connection] = []
-        self._held_rows[connection].append(row)
-
-    def _write_held_rows(self, connection):
-        # SQLAlchemy calls this just before the transaction commits.
-        rows = self._held_rows[connection]
-        if rows:
-            connection.execute(self._insert, rows)
-            rows.clear()
-
-    def _drop_held_rows(self, connection):
-        self._held_rows[connection].clear()
-
     def _ensure_table(self, ctx):
-        if ctx.as_sql:
-            ctx.impl.execute(CreateTable(self.table, if_not_exists=True))
-        else:
-            self.table.create(ctx.connection, checkfirst=True)
+        """Create the table where it is missing, once per context; return
+        the connection's :class:`_ConnectionState`."""
+        connection = ctx.connection
+        state = self._connections.get(connection)
+        if state is None:
+            state = self._connections[connection] = _ConnectionState()
+            # Every change of (sub)transaction writes or drops the held
+            # rows, so that those held belong to the innermost one; a
+            # rollback may undo the table's creation: forget it.
+            for name in ('savepoint', 'release_savepoint', 'commit',
+                         'prepare_twophase'):
+                event.listen(connection, name, self._write_held_rows)
+            for name in ('rollback_savepoint', 'rollback'):
+                event.listen(connection, name, self._forget)
+        if ctx not in state.contexts:
+            if _ddl_commits_by_itself(ctx):
+                self._create_table_aside(connection.engine)
+            else:
+                self.table.create(connection, checkfirst=True)
+            state.contexts.add(ctx)
+        return state
+
+    def _write_held_rows(self, connection, *args):
+        # Called by SQLAlchemy just before the (sub)transaction ends or a
+        # savepoint begins, on the connection and in the transaction.
+        state = self._connections.get(connection)
+        if state is not None and state.rows:
+            rows, state.rows = state.rows, []
+            connection.execute(self._insert, rows)
+
+    def _forget(self, connection, *args):
+        state = self._connections.get(connection)
+        if state is not None:
+            state.rows = []
+            state.contexts.clear()
+
+    def _create_table_aside(self, engine):
+        # DDL would commit the step's transaction (MySQL, MariaDB, Oracle):
+        # create the table on another connection, so that the step's
+        # alembic_version update still commits only with its row.
+        # Concurrent deploys may race to create it: retry a few times.
+        for attempt in range(TABLE_CREATE_ATTEMPTS):
+            try:
+                with engine.connect() as other:
+                    self.table.create(other, checkfirst=True)
+                    other.commit()
+                return
+            except DBAPIError:
+                if attempt == TABLE_CREATE_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.05 * (attempt + 1))

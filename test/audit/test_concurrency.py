@@ -1,0 +1,47 @@
+"""Several ``alembic upgrade head`` processes at once (see
+bench/concurrent_upgrades.py for the longer race)."""
+import subprocess
+import sys
+
+from sqlalchemy import create_engine
+
+from audit_alembic import paths
+from audit_alembic.testing.fixtures import ScratchEnvironment
+from audit_alembic.testing.fixtures import TestBase
+from audit_alembic.values import DEFAULT_TABLE_NAME
+from test.audit.graphs import LINEAR
+
+PROCESSES = 3
+
+
+class ConcurrentUpgradeTest(TestBase):
+    __backend__ = True
+
+    def test_processes_racing_record_each_step_once(self):
+        url = self.file_database_url()
+        if url is self.url:
+            engine = self.engine
+        else:
+            engine = create_engine(url)
+            self.addCleanup(engine.dispose)
+        env = ScratchEnvironment(engine, LINEAR)
+        self.addCleanup(env.close)
+        command = [sys.executable, '-m', 'alembic', '-c', env.ini_path,
+                   'upgrade', 'head']
+        running = [subprocess.Popen(
+            command, cwd=env.directory, stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE, text=True,
+            env=paths.child_environment(APP_VERSION='1.0'))
+            for _ in range(PROCESSES)]
+        errors = [process.communicate(timeout=120)[1]
+                  for process in running]
+        # Losers of the race may fail as bare Alembic would (a table
+        # created meanwhile, a locked database), never over the history.
+        for stderr in errors:
+            self.assertNotIn(DEFAULT_TABLE_NAME, stderr)
+        if env.heads() != {'C'}:
+            env.run('upgrade', 'head')
+        self.assertEqual(
+            [(row['prev_alembic_version'], row['alembic_version'])
+             for row in env.history()],
+            [('', 'A'), ('A', 'B'), ('B', 'C')])
