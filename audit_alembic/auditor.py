@@ -300,7 +300,13 @@ class Auditor:
         state = self._connections.get(connection)
         if state is not None and state.rows:
             rows, state.rows = state.rows, []
-            connection.execute(self._insert, rows)
+            # executemany takes its columns from the first row: write each
+            # run of rows with the same keys apart, in order.
+            start = 0
+            for end in range(1, len(rows) + 1):
+                if end == len(rows) or rows[end].keys() != rows[start].keys():
+                    connection.execute(self._insert, rows[start:end])
+                    start = end
 
     def _forget(self, connection, *args):
         state = self._connections.get(connection)

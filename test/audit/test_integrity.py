@@ -109,6 +109,29 @@ class SavepointTest(TestBase):
                          ['A', 'B'])
 
 
+class HeldRowsTest(TestBase):
+    __backend__ = True
+
+    def test_rows_with_different_keys_keep_every_value(self):
+        standard = Auditor.create('v', user_version_nullable=True)
+
+        def make_row(step, **kw):
+            row = standard.make_row(step=step, **kw)
+            revision, = step.destination_revision_ids
+            if revision == 'A':
+                del row['user_version']
+            else:
+                row['user_version'] = 'v-' + revision
+            return row
+        env = self.scratch_env(LINEAR,
+                               auditor=Auditor(standard.table, make_row))
+        env.run('upgrade', 'head')
+        self.assertEqual(
+            [(row['alembic_version'], row['user_version'])
+             for row in env.history()],
+            [('A', None), ('B', 'v-B'), ('C', 'v-C')])
+
+
 class FailedRecordingTest(TestBase):
     """A step whose row cannot be written is not applied either."""
 
