@@ -6,6 +6,7 @@ from ..values import DEFAULT_TABLE_NAME
 
 DEFAULT_CONFIG = 'alembic.ini'
 DEFAULT_SECTION = 'alembic'
+DEFAULT_VERSION_TABLE = 'alembic_version'
 #: The largest count every database takes (a signed 64-bit integer).
 MAX_COUNT = 2 ** 63 - 1
 
@@ -74,6 +75,18 @@ def add_database_options(parser):
     from .layout import add_layout_options
     add_layout_options(database)
     return database
+
+
+def add_project_options(group):
+    """``--script-location`` and ``--version-table``: the Alembic project
+    a command compares the database with."""
+    group.add_argument('--script-location', metavar='DIR',
+                       help='the Alembic script directory (default: '
+                            'script_location of the config file)')
+    group.add_argument('--version-table', metavar='NAME',
+                       default=DEFAULT_VERSION_TABLE,
+                       help="Alembic's version table (default: "
+                            '%(default)s)')
 
 
 def config_path(args):

@@ -21,7 +21,6 @@ from . import options
 from . import output
 from .layout import TableLayout
 
-DEFAULT_VERSION_TABLE = 'alembic_version'
 #: History columns shown for an applied revision when the table has them,
 #: in this order, after the change time and the user version.
 DETAIL_COLUMNS = ('db_user', 'os_user', 'host', 'run_id')
@@ -46,14 +45,7 @@ def add_parser(commands):
                     'first, with whether the database has each and when '
                     'it was applied.',
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    group = options.add_database_options(parser)
-    group.add_argument('--script-location', metavar='DIR',
-                       help='the Alembic script directory (default: '
-                            'script_location of the config file)')
-    group.add_argument('--version-table', metavar='NAME',
-                       default=DEFAULT_VERSION_TABLE,
-                       help="Alembic's version table (default: "
-                            '%(default)s)')
+    options.add_project_options(options.add_database_options(parser))
     group = parser.add_argument_group('output')
     group.add_argument('--format', choices=('table', 'json'),
                        default='table',
@@ -82,7 +74,7 @@ def show_status(scripts, url, layout=None, version_table=None,
     out = out or sys.stdout
     with database.connect(url) as connection:
         current = current_heads(connection,
-                                version_table or DEFAULT_VERSION_TABLE)
+                                version_table or options.DEFAULT_VERSION_TABLE)
         applied = applied_revisions(scripts, current)
         records = latest_upgrades(connection, layout or TableLayout())
     rows = status_rows(scripts, applied, records)

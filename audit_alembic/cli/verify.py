@@ -27,6 +27,7 @@ from ..values import OPERATION_COLUMN
 from . import options
 from . import output
 from . import status as status_command
+from .history import reflect_table
 from .layout import TableLayout
 
 #: The roles of the columns verify reads (see :class:`.TableLayout`).
@@ -51,14 +52,7 @@ def add_parser(commands):
                     "database's version table and with the script "
                     'directory, and that failed attempts were made good.',
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    group = options.add_database_options(parser)
-    group.add_argument('--script-location', metavar='DIR',
-                       help='the Alembic script directory (default: '
-                            'script_location of the config file, if any)')
-    group.add_argument('--version-table', metavar='NAME',
-                       default=status_command.DEFAULT_VERSION_TABLE,
-                       help="Alembic's version table (default: "
-                            '%(default)s)')
+    options.add_project_options(options.add_database_options(parser))
     group = parser.add_argument_group('output')
     group.add_argument('--format', choices=('table', 'json'),
                        default='table',
@@ -111,7 +105,7 @@ def show_verification(scripts, url, layout=None, version_table=None,
     with database.connect(url) as connection:
         table = _history_table(connection, layout, url)
         heads = status_command.current_heads(
-            connection, version_table or status_command.DEFAULT_VERSION_TABLE)
+            connection, version_table or options.DEFAULT_VERSION_TABLE)
         checks = verify(connection, table, heads, scripts, layout)
     if output_format == 'json':
         out.write(json.dumps(
@@ -136,19 +130,7 @@ def _optional_scripts(args):
 
 
 def _history_table(connection, layout, url):
-    from sqlalchemy import MetaData
-    from sqlalchemy import Table
-    from sqlalchemy.exc import NoSuchTableError
-    name, schema = layout.table_name, layout.schema
-    try:
-        table = Table(name, MetaData(), schema=schema,
-                      autoload_with=connection)
-    except NoSuchTableError:
-        raise CommandError(
-            'no table %s in %s; pass --table NAME (and --schema SCHEMA) if '
-            'the history table has another name'
-            % ('%s.%s' % (schema, name) if schema else name,
-               database.masked(url))) from None
+    table = reflect_table(connection, layout.table_name, layout.schema, url)
     missing = [layout.name(role) for role in REQUIRED
                if layout.name(role) not in table.c]
     if len(missing) > 1:

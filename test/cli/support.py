@@ -97,6 +97,17 @@ class AuditedDatabase:
         """Run an Alembic command (e.g. ``'upgrade', 'head'``)."""
         self.env.run(*args, **kw)
 
+    def contents(self):
+        """Every row of every table of the database, by table name: to
+        prove that a command changed nothing."""
+        from sqlalchemy import MetaData
+        from sqlalchemy import select
+        metadata = MetaData()
+        metadata.reflect(self.engine)
+        with self.engine.connect() as connection:
+            return {name: connection.execute(select(table)).all()
+                    for name, table in metadata.tables.items()}
+
     def rows(self, table=HISTORY_TABLE):
         """The history rows, oldest first, as dicts."""
         return self.env.history(table)

@@ -1,9 +1,7 @@
 """``audit-alembic status`` on projects migrated by real Alembic runs."""
 import json
 
-from sqlalchemy import MetaData
 from sqlalchemy import inspect
-from sqlalchemy import select
 from sqlalchemy import text
 
 from audit_alembic.testing.fixtures import Rev
@@ -130,17 +128,11 @@ class StatusTest(CLITestCase):
         db = self.audited_database(LINEAR)
         db.run('upgrade', 'B')
 
-        def contents():
-            metadata = MetaData()
-            metadata.reflect(db.engine)
-            with db.engine.connect() as connection:
-                return {name: connection.execute(select(table)).all()
-                        for name, table in metadata.tables.items()}
-        before = contents()
+        before = db.contents()
         for args in ([], ['--format', 'json'], ['--expect-head']):
             self.assertEqual(self.status(db, *args).returncode,
                              1 if args == ['--expect-head'] else 0)
-        self.assertEqual(contents(), before)
+        self.assertEqual(db.contents(), before)
 
 
 class StatusErrorTest(CLITestCase):

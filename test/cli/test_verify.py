@@ -3,8 +3,6 @@ import glob
 import json
 import os
 
-from sqlalchemy import MetaData
-from sqlalchemy import select
 from sqlalchemy import text
 
 from audit_alembic.testing.fixtures import Rev
@@ -127,16 +125,10 @@ class VerifyTest(CLITestCase):
         db.run('upgrade', 'B')
         self.execute(db, "UPDATE alembic_version SET version_num = 'C'")
 
-        def contents():
-            metadata = MetaData()
-            metadata.reflect(db.engine)
-            with db.engine.connect() as connection:
-                return {name: connection.execute(select(table)).all()
-                        for name, table in metadata.tables.items()}
-        before = contents()
+        before = db.contents()
         for args in ([], ['--format', 'json']):
             self.assertEqual(self.verify(db, *args).returncode, 1)
-        self.assertEqual(contents(), before)
+        self.assertEqual(db.contents(), before)
 
 
 class VerifyErrorTest(CLITestCase):
