@@ -1,4 +1,6 @@
 """Targets: config files, bad input, passwords, --dropfirst, no data loss."""
+import glob
+import os
 import socket
 import sqlite3
 import time
@@ -210,33 +212,84 @@ class PasswordsTest(CheckoutTestCase):
             self.assertNotIn('tiger', result.output)
 
 
+#: A process id no process can have (above Linux's largest pid_max).
+DEAD_PID = 2 ** 22 + 1
+
+
+def sqlite_tables(path):
+    with sqlite3.connect(path) as db:
+        return sorted(row[0] for row in db.execute(
+            "SELECT name FROM sqlite_master WHERE type='table'"))
+
+
 class DropFirstTest(CheckoutTestCase):
-    def test_dropfirst_drops_and_says_what(self):
-        path = self.checkout.path('drop.db')
+    def test_file_target_runs_in_a_file_of_its_own(self):
+        path = self.checkout.path('own.db')
+        with sqlite3.connect(path) as db:
+            db.execute('CREATE TABLE alembic_version_history (x INTEGER)')
+        self.checkout.write_test_cfg('[db]\nfile = sqlite:///%s\n' % path)
+        result = self.checkout.nose(
+            '--db', 'file',
+            'test.audit.test_recording:RecordingTest.test_table_definition')
+        self.assertEqual(result.returncode, 0, result.output)
+        self.assertEqual(sqlite_tables(path), ['alembic_version_history'])
+        self.assertEqual(glob.glob(self.checkout.path('test_aa_*')), [])
+
+    def test_dropfirst_drops_only_leftovers_of_killed_runs(self):
+        path = self.checkout.path('keep.db')
         with sqlite3.connect(path) as db:
             db.execute('CREATE TABLE a_table (x INTEGER)')
-            db.execute('CREATE TABLE b_table (x INTEGER)')
+        leftover = 'test_aa_%d_0123abcd' % DEAD_PID
+        sqlite3.connect(self.checkout.path(leftover + '.db')).close()
         self.checkout.write_test_cfg('[db]\nfile = sqlite:///%s\n' % path)
-        kept = self.checkout.nose('--db', 'file', SAMPLE)
-        self.assertEqual(kept.returncode, 0, kept.output)
-        with sqlite3.connect(path) as db:
-            self.assertEqual(len(db.execute(
-                "SELECT name FROM sqlite_master WHERE type='table'"
-            ).fetchall()), 2)
+        listing = self.checkout.nose('--dbs')
+        self.assertIn('Leftover per-run databases on sqlite:///%s (drop them '
+                      'with --dropfirst): %s' % (path, leftover),
+                      listing.stdout)
         result = self.checkout.nose('--db', 'file', '--dropfirst', SAMPLE)
         self.assertEqual(result.returncode, 0, result.output)
-        self.assertIn('--dropfirst: dropped 2 tables from sqlite:///%s: '
-                      'a_table, b_table' % path, result.stderr)
-        with sqlite3.connect(path) as db:
-            self.assertEqual(db.execute(
-                "SELECT name FROM sqlite_master WHERE type='table'"
-            ).fetchall(), [])
-            db.execute('CREATE TABLE c_table (x INTEGER)')
+        self.assertIn('--dropfirst: dropped 1 leftover database of killed '
+                      'runs from sqlite:///%s: %s' % (path, leftover),
+                      result.stderr)
+        self.assertFalse(os.path.exists(self.checkout.path(leftover + '.db')))
+        self.assertEqual(sqlite_tables(path), ['a_table'])
+
+    def test_pytest_checks_paths_before_dropping(self):
+        leftover = self.checkout.path('test_aa_%d_0123abcd.db' % DEAD_PID)
+        sqlite3.connect(leftover).close()
+        self.checkout.write_test_cfg('[db]\nfile = sqlite:///%s\n'
+                                     % self.checkout.path('drop.db'))
+        result = self.checkout.pytest('--db', 'file', '--dropfirst',
+                                      'test/runner/no_such_folder')
+        self.assertEqual(result.returncode, 4, result.output)
+        self.assertTrue(os.path.exists(leftover))
         result = self.checkout.pytest('--db', 'file', '--dropfirst',
                                       'test/runner/sample')
         self.assertEqual(result.returncode, 0, result.output)
-        self.assertIn('--dropfirst: dropped 1 table from sqlite:///%s: '
-                      'c_table' % path, result.output)
+        self.assertFalse(os.path.exists(leftover))
+
+
+class DropAllTablesTest(TestBase):
+    """--dropfirst where runs cannot have databases of their own."""
+
+    __backend__ = True
+
+    def test_views_are_dropped_before_their_tables(self):
+        if not self.target.isolated:
+            self.skipTest('drops every table: only in a per-run database')
+        from audit_alembic.testing import provision
+        with self.engine.begin() as connection:
+            connection.execute(text('CREATE TABLE base_t (n INTEGER)'))
+            connection.execute(text(
+                'CREATE VIEW view_v AS SELECT n FROM base_t'))
+        target = provision.Target('copy', self.url)
+        target.engine = self.engine
+        message = provision.drop_all_tables(target)
+        self.assertTrue(message.endswith(': base_t, view_v'), message)
+        from sqlalchemy import inspect
+        inspector = inspect(self.engine)
+        self.assertEqual((inspector.get_table_names(),
+                          inspector.get_view_names()), ([], []))
 
 
 class NoDataLossTest(CheckoutTestMixin, TestBase):
@@ -278,12 +331,16 @@ class NoDataLossTest(CheckoutTestMixin, TestBase):
         self.assertEqual(failing.returncode, 1, failing.output)
         self.assertEqual(contents(), [0, 1, 2, 3, 4])
 
-    def test_tables_in_the_way_are_reported_not_dropped(self):
+    def test_tables_in_the_way_are_left_alone(self):
         url, contents = self.make_table('alembic_version_history', 2)
         result = self.checkout.nose(
             '--dburi', url,
             'test.audit.test_recording:RecordingTest.test_table_definition')
-        self.assertEqual(result.returncode, 1, result.output)
-        self.assertIn("table 'alembic_version_history' already exists",
-                      result.output)
+        if 'warning: cannot create a database' in result.stderr:
+            # No isolation: the table in the way is reported, not dropped.
+            self.assertEqual(result.returncode, 1, result.output)
+            self.assertIn("table 'alembic_version_history' already exists",
+                          result.output)
+        else:  # the run works in a database of its own
+            self.assertEqual(result.returncode, 0, result.output)
         self.assertEqual(contents(), [0, 1])
