@@ -25,6 +25,8 @@ from ..exc import CommandError
 PREFIX = 'test_aa_'
 _NAME = re.compile(r'^%s(\d+)_[0-9a-f]+$' % PREFIX)
 SETUP_SCRIPT = 'tools/setup_test_databases.sh'
+#: Set to 1 (as CI does) to make a missing server or right a failure.
+REQUIRE_SERVERS = 'AUDIT_ALEMBIC_REQUIRE_SERVERS'
 
 
 class TargetError(Exception):
@@ -145,13 +147,15 @@ def create_own_database(target, warn=None):
                 connection.exec_driver_sql(
                     'CREATE DATABASE %s' % _quoted(target.engine, name))
         except Exception as err:
+            problem = 'cannot create a database on %s (%s)' % (
+                target.safe_url, database.describe_error(err, target.url))
+            if os.environ.get(REQUIRE_SERVERS) == '1':
+                raise TargetError('%s; %s=1 requires it; run %s' % (
+                    problem, REQUIRE_SERVERS, SETUP_SCRIPT)) from None
             if warn is not None:
-                warn('warning: cannot create a database on %s (%s); running '
-                     'in that database itself, as without isolation (%s '
-                     'grants the right)' % (
-                         target.safe_url,
-                         database.describe_error(err, target.url),
-                         SETUP_SCRIPT))
+                warn('warning: %s; running in that database itself, as '
+                     'without isolation (%s grants the right)' % (
+                         problem, SETUP_SCRIPT))
             return False
         url = target.url.set(database=name)
     old_engine = target.engine

@@ -7,6 +7,7 @@ import time
 import unittest
 
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from audit_alembic.testing.fixtures import SilentServer
 from audit_alembic.testing.fixtures import TestBase
@@ -192,24 +193,79 @@ class BadInputTest(CheckoutTestCase):
                     self.checkout.nose('--dburi', url, SAMPLE), reason)
 
 
+REQUIRE_SERVERS = 'AUDIT_ALEMBIC_REQUIRE_SERVERS'
+
+
+def require_server(test, alias):
+    """The URL of ``[db]`` alias ``alias`` if it accepts a login; else
+    skip ``test`` (fail it where AUDIT_ALEMBIC_REQUIRE_SERVERS=1, as in
+    CI) with one reason naming what is missing."""
+    from audit_alembic.testing import provision
+    from audit_alembic.testing.plugin import plugin_base
+    url = dict(plugin_base.resolve_targets(
+        [('db', alias)], plugin_base.read_aliases()))[alias]
+    problem = provision.login_problem(url)
+    if problem is not None:
+        message = '%s; provision the local servers with %s' % (
+            problem, provision.SETUP_SCRIPT)
+        if os.environ.get(REQUIRE_SERVERS) == '1':
+            test.fail(message)
+        test.skipTest(message)
+    return url.render_as_string(hide_password=False)
+
+
 class PasswordsTest(CheckoutTestCase):
     def test_no_password_in_header_or_info_logs(self):
         skip_without('psycopg')
-        if not server_answers(5432):
-            self.skipTest('no PostgreSQL server')
+        url = require_server(self, 'postgresql')
         logs = ['--log-info=sqlalchemy.engine', '--log-info=sqlalchemy.pool',
                 '--log-info=audit_alembic']
         name = 'test.audit.test_recording:RecordingTest.test_table_definition'
-        for result in (self.checkout.nose('-v', '--db', 'postgresql', name,
+        for result in (self.checkout.nose('-v', '--dburi', url, name,
                                           *logs),
-                       self.checkout.pytest('-v', '-s', '--db', 'postgresql',
+                       self.checkout.pytest('-v', '-s', '--dburi', url,
                                             'test/audit/test_recording.py',
                                             '-k', 'test_table_definition',
                                             *logs)):
             self.assertEqual(result.returncode, 0, result.output)
             self.assertIn('postgresql+psycopg://scott:***@', result.output)
             self.assertIn('INFO sqlalchemy.engine', result.output)
-            self.assertNotIn('tiger', result.output)
+            self.assertNotIn(make_url(url).password, result.output)
+
+
+class UnprovisionedServerTest(CheckoutTestCase):
+    """The suite on servers that are down or lack the test role."""
+
+    def run_suite(self, url, **env):
+        self.checkout.write_test_cfg('[db]\npostgresql = %s\n' % url)
+        return self.checkout.nose(
+            '-v', 'test.runner.test_targets:PasswordsTest', env=env)
+
+    def test_tests_needing_a_server_skip_saying_why(self):
+        skip_without('psycopg')
+        for url, problem in (
+                ('postgresql+psycopg://nobody_here:%s@127.0.0.1:5432/test'
+                 % PASSWORD, None),
+                ('postgresql+psycopg://scott:%s@127.0.0.1:%d/test'
+                 % (PASSWORD, closed_port()), 'Connection refused')):
+            with self.subTest(url=url):
+                result = self.run_suite(url)
+                self.assertEqual(result.returncode, 0, result.output)
+                self.assertRegex(
+                    result.stderr, r'skipped cannot connect to postgresql\+'
+                    r'psycopg://\w+:\*\*\*@127.0.0.1:\d+/test: .*%s.*; '
+                    r'provision the local servers with '
+                    r'tools/setup_test_databases.sh' % (problem or ''))
+                self.assertNotIn(PASSWORD, result.output)
+
+    def test_ci_fails_instead(self):
+        skip_without('psycopg')
+        result = self.run_suite(
+            'postgresql+psycopg://scott:%s@127.0.0.1:%d/test'
+            % (PASSWORD, closed_port()), **{REQUIRE_SERVERS: '1'})
+        self.assertEqual(result.returncode, 1, result.output)
+        self.assertIn('FAIL: test_no_password_in_header_or_info_logs',
+                      result.stderr)
 
 
 #: A process id no process can have (above Linux's largest pid_max).

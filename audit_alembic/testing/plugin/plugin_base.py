@@ -236,8 +236,11 @@ def post_begin(used=None, create=True):
         raise UsageError(str(err)) from None
     _at_exit(finish)
     if create:
-        for target in config.targets:
-            provision.create_own_database(target, warn=provision.warn)
+        try:
+            for target in config.targets:
+                provision.create_own_database(target, warn=provision.warn)
+        except provision.TargetError as err:
+            raise UsageError(str(err)) from None
 
 
 def drop_first():
