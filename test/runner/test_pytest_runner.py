@@ -1,4 +1,5 @@
 """The same options under pytest, and ``python setup.py test``."""
+import os
 import re
 import sys
 import unittest
@@ -55,6 +56,24 @@ class PytestRunnerTest(CheckoutTestMixin, unittest.TestCase):
         result = self.checkout.pytest(
             SAMPLE_DIR, env={'AUDIT_ALEMBIC_SAMPLE_FAIL': '1'})
         self.assertEqual(result.returncode, 1, result.output)
+
+    def test_n_without_xdist_is_one_line(self):
+        self.assertOneLineError(
+            self.checkout.pytest('-p', 'no:xdist', '-n', '2', SAMPLE_DIR),
+            'ERROR: -n needs pytest-xdist, which is not installed', code=4)
+
+    def test_parallel_workers_have_files_of_their_own(self):
+        try:
+            import xdist  # noqa: F401
+        except ImportError:
+            self.skipTest('pytest-xdist is not installed')
+        result = self.checkout.pytest(
+            '-n', '2', '--db', 'sqlite_file', '--db', 'sqlite',
+            'test/audit/test_api.py', 'test/audit/test_recording.py')
+        self.assertEqual(result.returncode, 0, result.output)
+        self.assertRegex(result.stdout, r'\d+ passed')
+        self.assertEqual([name for name in os.listdir(self.checkout.root)
+                          if name.endswith('.db')], [])
 
     def test_coverage_counts_import_time_lines(self):
         self.assertCoversImportTimeLines(self.checkout.pytest(

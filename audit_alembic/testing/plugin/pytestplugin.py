@@ -19,13 +19,28 @@ __all__ = ['pytest_addoption', 'pytest_cmdline_main', 'pytest_sessionstart',
            'pytest_report_header', 'pytest_pycollect_makeitem']
 
 
-def pytest_addoption(parser):
+XDIST_MISSING = "-n needs pytest-xdist, which is not installed: " \
+    "pip install pytest-xdist"
+
+
+def pytest_addoption(parser, pluginmanager):
     group = parser.getgroup(plugin_base.GROUP, plugin_base.GROUP_DESCRIPTION)
     plugin_base.setup_options(group.addoption)
+    if not pluginmanager.has_plugin('xdist'):
+        # Take -n, to refuse it in one line rather than a usage message.
+        # pytest reserves short options for plugins, which declare them
+        # with this method (pytest-xdist does); without it pytest's own
+        # message stays.
+        add_reserved = getattr(group, '_addoption', None)
+        if add_reserved is not None:
+            add_reserved('-n', '--numprocesses', dest='xdist_missing',
+                         help='(needs pytest-xdist)')
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_cmdline_main(config):
+    if getattr(config.option, 'xdist_missing', None) is not None:
+        raise pytest.UsageError(XDIST_MISSING)
     try:
         message = plugin_base.pre_begin(config.option)
     except plugin_base.UsageError as err:
