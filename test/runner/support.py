@@ -39,6 +39,7 @@ class Checkout:
         with ``.output`` holding stdout and stderr together."""
         environ = dict(os.environ)
         environ.pop('AUDIT_ALEMBIC_SAMPLE_FAIL', None)
+        environ.pop('AUDIT_ALEMBIC_SAMPLE_CRASH', None)
         environ.update(env or {})
         result = subprocess.run(
             list(args), cwd=cwd or self.root, env=environ, timeout=timeout,

@@ -8,7 +8,7 @@ import unittest
 from test.runner.support import CheckoutTestMixin
 
 SAMPLE = 'test.runner.sample.test_sample'
-SAMPLE_TESTS = 3
+SAMPLE_TESTS = 4
 
 
 def ran(result):

@@ -18,6 +18,12 @@ class SampleTest(unittest.TestCase):
                          'failing as AUDIT_ALEMBIC_SAMPLE_FAIL asks')
 
 
+class SampleCrashTest(unittest.TestCase):
+    def test_crashes_on_request(self):
+        if os.environ.get('AUDIT_ALEMBIC_SAMPLE_CRASH'):
+            os._exit(3)  # a worker dying mid-run
+
+
 class SampleBackendTest(TestBase):
     __backend__ = True
 
