@@ -1,4 +1,5 @@
 """Targets: config files, bad input, passwords, --dropfirst, no data loss."""
+import concurrent.futures
 import glob
 import os
 import socket
@@ -231,6 +232,28 @@ class PasswordsTest(CheckoutTestCase):
             self.assertIn('postgresql+psycopg://scott:***@', result.output)
             self.assertIn('INFO sqlalchemy.engine', result.output)
             self.assertNotIn(make_url(url).password, result.output)
+
+
+class SimultaneousRunsTest(CheckoutTestCase):
+    """Two runs on one server at once, each in a database of its own."""
+
+    def run_twice(self, alias):
+        url = require_server(self, alias)
+        name = 'test.audit.test_recording:RecordingTest'
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            results = list(pool.map(lambda _: self.checkout.nose(
+                '--dburi', url, name), range(2)))
+        for result in results:
+            self.assertEqual(result.returncode, 0, result.output)
+            self.assertNotIn('warning:', result.stderr)
+
+    def test_postgresql(self):
+        skip_without('psycopg')
+        self.run_twice('postgresql')
+
+    def test_mysql(self):
+        skip_without('pymysql')
+        self.run_twice('mysql')
 
 
 class UnprovisionedServerTest(CheckoutTestCase):
