@@ -333,6 +333,22 @@ class DropFirstTest(CheckoutTestCase):
         self.assertFalse(os.path.exists(self.checkout.path(leftover + '.db')))
         self.assertEqual(sqlite_tables(path), ['a_table'])
 
+    def test_nose_touches_only_the_target_tests_use(self):
+        skip_without('psycopg')
+        leftover = self.checkout.path('test_aa_%d_0123abcd.db' % DEAD_PID)
+        sqlite3.connect(leftover).close()
+        self.checkout.write_test_cfg(
+            '[db]\nfile = sqlite:///%s\ndown = postgresql+psycopg://scott:'
+            '%s@127.0.0.1:%d/test\n' % (self.checkout.path('first.db'),
+                                        PASSWORD, closed_port()))
+        result = self.checkout.nose('--db', 'file', '--db', 'down',
+                                    '--dropfirst', SAMPLE)
+        self.assertEqual(result.returncode, 0, result.output)
+        self.assertFalse(os.path.exists(leftover))
+        self.assertOneLineError(self.checkout.nose(
+            '--db', 'file', '--db', 'down', '--all-targets', SAMPLE),
+            'cannot connect to')
+
     def test_pytest_checks_paths_before_dropping(self):
         leftover = self.checkout.path('test_aa_%d_0123abcd.db' % DEAD_PID)
         sqlite3.connect(leftover).close()
