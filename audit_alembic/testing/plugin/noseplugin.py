@@ -135,7 +135,7 @@ class AuditAlembicPlugin(Plugin):
 
     def afterTestRun(self, event):
         # Also drops what a crashed worker of this run left behind.
-        plugin_base.finish(run_pid=os.getpid())
+        plugin_base.finish()
 
     def registerInSubprocess(self, event):
         event.pluginClasses.append(type(self))

@@ -277,16 +277,17 @@ def _at_exit(function):
         signal.signal(signal.SIGTERM, lambda *args: sys.exit(128 + 15))
 
 
-def finish(run_pid=None):
-    """Drop the databases this process created; with ``run_pid``, also
-    those any worker of the run started by that process left."""
+def finish():
+    """Drop the databases this process created; in the process that
+    started the run, also those its workers left (crashed ones too)."""
     from audit_alembic.testing import config
     from audit_alembic.testing import provision
+    started_run = provision.RUN_PID == os.getpid()
     for target in config.targets:
         try:
             provision.drop_own_database(target)
-            if run_pid is not None:
-                provision.drop_leftovers(target, pid=run_pid)
+            if started_run:
+                provision.drop_leftovers(target, pid=os.getpid())
         except Exception as err:  # report, and go on with the others
             print('warning: could not drop the per-run database on %s: %s'
                   % (target.safe_url, ' '.join(str(err).split())),

@@ -89,8 +89,7 @@ def pytest_collection_modifyitems(session, config, items):
 
 
 def pytest_sessionfinish(session):
-    plugin_base.finish(run_pid=None if _is_worker(session.config)
-                       else os.getpid())
+    plugin_base.finish()
 
 
 def pytest_report_header(config):
