@@ -274,7 +274,12 @@ def _at_exit(function):
     _exit_hooks.append(function)
     atexit.register(function)
     if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
-        signal.signal(signal.SIGTERM, lambda *args: sys.exit(128 + 15))
+        # Stop the run as Ctrl-C does; test runners let that through.
+        signal.signal(signal.SIGTERM, _interrupt)
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt('terminated')
 
 
 def finish():

@@ -1,4 +1,5 @@
 import os
+import time
 import unittest
 
 import audit_alembic
@@ -20,7 +21,10 @@ class SampleTest(unittest.TestCase):
 
 class SampleCrashTest(unittest.TestCase):
     def test_crashes_on_request(self):
-        if os.environ.get('AUDIT_ALEMBIC_SAMPLE_CRASH'):
+        crash = os.environ.get('AUDIT_ALEMBIC_SAMPLE_CRASH')
+        if crash == 'hang':
+            time.sleep(120)  # until the run is stopped
+        elif crash:
             os._exit(3)  # a worker dying mid-run
 
 
