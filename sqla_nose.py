@@ -29,8 +29,52 @@ def put_checkout_first():
             del sys.modules[name]
 
 
+def fail(message):
+    """Exit with status 2 and a one-line error."""
+    print('%s: error: %s' % (os.path.basename(sys.argv[0]), message),
+          file=sys.stderr)
+    sys.exit(2)
+
+
+def check_processes(argv):
+    """Refuse a --processes/-N value that is not a positive number."""
+    for i, arg in enumerate(argv):
+        for flag in ('--processes', '-N'):
+            if arg == flag:
+                value = argv[i + 1] if i + 1 < len(argv) else None
+            elif arg.startswith(flag + '=') or (
+                    flag == '-N' and arg.startswith('-N') and len(arg) > 2):
+                value = arg[len(flag):].lstrip('=')
+            else:
+                continue
+            if value is None or not value.isdigit() or int(value) < 1:
+                fail('%s takes a number of processes of 1 or more, not %s'
+                     % (flag, 'nothing' if value is None else repr(value)))
+
+
+def run_under_coverage(argv):
+    """Run the suite with coverage driving it, subprocesses and worker
+    processes measured too, then combine and report; nose2's own
+    coverage plugin would start too late and warns that it is deprecated.
+    """
+    import subprocess
+    environ = dict(os.environ, COVERAGE_RCFILE=os.path.join(ROOT, 'setup.cfg'),
+                   COVERAGE_FILE=os.path.join(ROOT, '.coverage'))
+    coverage = [sys.executable, '-m', 'coverage']
+    subprocess.run(coverage + ['erase'], env=environ, cwd=ROOT)
+    code = subprocess.run(coverage + ['run', os.path.abspath(__file__)] +
+                          argv, env=environ).returncode
+    subprocess.run(coverage + ['combine', '-q'], env=environ, cwd=ROOT)
+    report = subprocess.run(coverage + ['report'], env=environ, cwd=ROOT)
+    return code or report.returncode
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
+    if '--with-coverage' in argv or '-C' in argv:
+        sys.exit(run_under_coverage(
+            [arg for arg in argv if arg not in ('--with-coverage', '-C')]))
+    check_processes(argv)
     put_checkout_first()
     adapter = runpy.run_path(BOOTSTRAP)['load_adapter']('nose')
 
@@ -41,7 +85,7 @@ def main(argv=None):
               '--start-dir', os.path.join(ROOT, 'test'),
               '--config', os.path.join(ROOT, 'setup.cfg')] + argv,
         module=None,
-        plugins=[adapter.__name__])
+        plugins=[adapter.__name__, 'nose2.plugins.mp'])
 
 
 if __name__ == '__main__':

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Make sure the local PostgreSQL (127.0.0.1:5432) and MariaDB
 # (127.0.0.1:3306) servers are up, and give user scott (password tiger)
-# full rights on database "test" on both.  Safe to run again and again.
+# full rights on database "test" on both, and the right to create and
+# drop the suite's per-run databases (test_aa_*).  Safe to run again
+# and again.
 #
 # Needs root (or the servers' admin accounts): PostgreSQL's "postgres"
 # role over TCP or the local socket, MariaDB's root with an empty password.
@@ -39,9 +41,9 @@ setup_postgresql() {
     pg -d postgres <<'SQL'
 DO $$ BEGIN
     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'scott') THEN
-        CREATE ROLE scott LOGIN PASSWORD 'tiger';
+        CREATE ROLE scott LOGIN CREATEDB PASSWORD 'tiger';
     ELSE
-        ALTER ROLE scott LOGIN PASSWORD 'tiger';
+        ALTER ROLE scott LOGIN CREATEDB PASSWORD 'tiger';
     END IF;
 END $$;
 SQL
@@ -69,6 +71,8 @@ ALTER USER 'scott'@'%' IDENTIFIED BY 'tiger';
 ALTER USER 'scott'@'localhost' IDENTIFIED BY 'tiger';
 GRANT ALL PRIVILEGES ON test.* TO 'scott'@'%';
 GRANT ALL PRIVILEGES ON test.* TO 'scott'@'localhost';
+GRANT ALL PRIVILEGES ON `test\_aa\_%`.* TO 'scott'@'%';
+GRANT ALL PRIVILEGES ON `test\_aa\_%`.* TO 'scott'@'localhost';
 FLUSH PRIVILEGES;
 SQL
     say "MariaDB ready: scott@127.0.0.1:3306/test"

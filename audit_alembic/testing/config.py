@@ -25,3 +25,11 @@ def first_target():
         from .provision import connect_all
         set_targets(connect_all([Target('sqlite', make_url('sqlite://'))]))
     return targets[0]
+
+
+def target_named(label):
+    """The target of this run labelled ``label``."""
+    for target in targets:
+        if target.label == label:
+            return target
+    raise LookupError('no target %r in this run' % label)

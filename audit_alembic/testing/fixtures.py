@@ -281,7 +281,10 @@ class TestBase(unittest.TestCase):
     @property
     def target(self):
         """The :class:`~.provision.Target` this test runs against."""
-        return self.__target__ or config.first_target()
+        target = self.__target__
+        if isinstance(target, str):  # a label, as nose2 copies carry
+            return config.target_named(target)
+        return target or config.first_target()
 
     @property
     def engine(self):

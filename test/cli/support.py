@@ -124,6 +124,18 @@ class AuditedDatabase:
         shutil.rmtree(self.directory, ignore_errors=True)
 
 
+class Utf8Stream(io.TextIOWrapper):
+    """An in-memory text stream that says it writes UTF-8, as a child
+    process with ``PYTHONIOENCODING=utf-8`` does."""
+
+    def __init__(self):
+        super().__init__(io.BytesIO(), encoding='utf-8', newline='\n')
+
+    def getvalue(self):
+        self.flush()
+        return self.buffer.getvalue().decode('utf-8')
+
+
 class CLITestCase(TestBase):
     """Runs ``audit-alembic`` and checks what it says."""
 
@@ -136,7 +148,7 @@ class CLITestCase(TestBase):
         directory ``cwd`` if given; a CompletedProcess whose stdout and
         stderr hold what it wrote (``args`` are ``audit-alembic ARGS``)."""
         from audit_alembic.cli import main
-        stdout, stderr = io.StringIO(), io.StringIO()
+        stdout, stderr = Utf8Stream(), Utf8Stream()
         previous = os.getcwd()
         try:
             if cwd is not None:
@@ -154,10 +166,15 @@ class CLITestCase(TestBase):
             stderr.getvalue())
 
     def cli_many(self, *arg_lists, cwd=None):
-        """Run several ``audit-alembic`` commands side by side."""
+        """Run several ``audit-alembic`` commands side by side, each in a
+        process of its own."""
         processes = [start(console_script() + list(args), cwd)
                      for args in arg_lists]
         return [finish(process) for process in processes]
+
+    def main_many(self, *arg_lists, cwd=None):
+        """:meth:`main` for each list of arguments, in turn."""
+        return [self.main(*args, cwd=cwd) for args in arg_lists]
 
     def audited_database(self, revisions, sqlite_file=False, **kw):
         """An :class:`AuditedDatabase` on this test's target (or on a new

@@ -41,12 +41,12 @@ class ConfigFileTest(CLITestCase):
         return ['history', '--format', 'csv'] + list(args)
 
     def test_alembic_ini_of_the_current_directory(self):
-        result = self.cli(*self.history(), cwd=self.db.env.directory)
+        result = self.main(*self.history(), cwd=self.db.env.directory)
         rows = parse_csv(self.assertSucceeds(result))
         self.assertEqual([row[1] for row in rows[1:]], ['A', 'B', 'C'])
 
     def test_config_file_and_section(self):
-        named, default_section, missing_section = self.cli_many(
+        named, default_section, missing_section = self.main_many(
             self.history('-c', 'conf/deploy.ini', '-n', 'production'),
             self.history('--config', 'conf/deploy.ini'),
             self.history('-c', 'conf/deploy.ini', '--name', 'nosuch'),
@@ -58,7 +58,7 @@ class ConfigFileTest(CLITestCase):
         self.assertFails(missing_section, 'deploy.ini', '[nosuch]')
 
     def test_passwords_in_config_files_stay_hidden(self):
-        unreachable, malformed, interpolation = self.cli_many(*[
+        unreachable, malformed, interpolation = self.main_many(*[
             self.history('-c', 'conf/deploy.ini', '-n', section)
             for section in ('staging', 'typo', 'percent')],
             cwd=self.db.directory)
@@ -77,7 +77,7 @@ class ConfigFileTest(CLITestCase):
                                ('twice.ini', '[alembic]\na = 1\na = 2\n')):
                 with open(os.path.join(directory, name), 'w') as f:
                     f.write(text)
-            headless, broken, twice = self.cli_many(
+            headless, broken, twice = self.main_many(
                 *[self.history('-c', name) for name in (
                     'headless.ini', 'broken.ini', 'twice.ini')],
                 cwd=directory)
@@ -88,7 +88,7 @@ class ConfigFileTest(CLITestCase):
 
     def test_missing_config_file(self):
         with tempfile.TemporaryDirectory() as empty:
-            default, named = self.cli_many(
+            default, named = self.main_many(
                 ['history'], ['history', '-c', 'nope.ini'], cwd=empty)
         self.assertFails(default, './alembic.ini', '--url')
         self.assertFails(named, 'nope.ini')

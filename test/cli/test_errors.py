@@ -25,9 +25,9 @@ class DatabaseErrorTest(CLITestCase):
             self.skipTest('needs PyMySQL')
         with SilentServer() as port:
             started = time.monotonic()
-            result = self.cli('history', '--url',
-                              'mysql+pymysql://scott:sekrit@127.0.0.1:%d/t'
-                              % port)
+            result = self.main('history', '--url',
+                               'mysql+pymysql://scott:sekrit@127.0.0.1:%d/t'
+                               % port)
             self.assertLess(time.monotonic() - started, 20)
         self.assertFails(result, 'no answer within 10 seconds',
                          hidden=['sekrit'])
@@ -37,19 +37,20 @@ class DatabaseErrorTest(CLITestCase):
         if url is None:
             self.skipTest('needs psycopg or PyMySQL')
         url = url.replace('scott:sekrit@', 'scott@') + '?password=sekrit'
-        self.assertFails(self.cli('history', '--url', url),
+        self.assertFails(self.main('history', '--url', url),
                          'cannot connect to', 'password=***',
                          hidden=['sekrit'])
 
     def test_missing_sqlite_file_is_not_created(self):
         with tempfile.TemporaryDirectory() as directory:
             path = os.path.join(directory, 'missing.db')
-            self.assertFails(self.cli('history', '--url', 'sqlite:///' + path),
+            self.assertFails(self.main('history', '--url',
+                                       'sqlite:///' + path),
                              'cannot connect to', path)
             self.assertFalse(os.path.exists(path))
 
     def test_malformed_urls(self):
-        bad_port, not_a_url, unknown = self.cli_many(*[
+        bad_port, not_a_url, unknown = self.main_many(*[
             ['history', '--url', url] for url in (
                 'postgresql+psycopg://scott:sekrit@localhost:port/test',
                 'not a url',
@@ -63,7 +64,7 @@ class DatabaseErrorTest(CLITestCase):
 
 class UsageErrorTest(CLITestCase):
     def test_usage_errors_exit_2(self):
-        results = self.cli_many(
+        results = self.main_many(
             [],
             ['history', '--last', '0'],
             ['history', '--since', 'yesterday'],

@@ -66,7 +66,7 @@ class HistoryTest(CLITestCase):
         super().tearDownClass()
 
     def history(self, *args):
-        return self.cli('history', '--url', self.db.url_text, *args)
+        return self.main('history', '--url', self.db.url_text, *args)
 
     def ids(self, csv_text):
         return [int(row[0]) for row in parse_csv(csv_text)[1:]]
@@ -97,7 +97,7 @@ class HistoryTest(CLITestCase):
             ['down', 'stamp', 'F \u2192 DE']])
 
     def test_revision_filter(self):
-        by_b, by_e, by_percent = self.cli_many(*[
+        by_b, by_e, by_percent = self.main_many(*[
             ['history', '--url', self.db.url_text, '--format', 'csv',
              '--revision', revision] for revision in ('B', 'E', '%')])
         for result, revision, count in ((by_b, 'B', 4), (by_e, 'E', 2)):
@@ -113,7 +113,7 @@ class HistoryTest(CLITestCase):
         as_utc = self.between.isoformat() + 'Z'
         in_paris = (self.between + datetime.timedelta(hours=2)).isoformat() \
             + '+02:00'
-        results = self.cli_many(*[
+        results = self.main_many(*[
             ['history', '--url', self.db.url_text, '--format', 'csv',
              '--since', since] for since in (as_utc, in_paris)])
         expected = self.ids_where(lambda row: row['changed_at'] >=
@@ -123,7 +123,7 @@ class HistoryTest(CLITestCase):
             self.assertEqual(self.ids(self.assertSucceeds(result)), expected)
 
     def test_last(self):
-        last_three, last_b = self.cli_many(
+        last_three, last_b = self.main_many(
             ['history', '--url', self.db.url_text, '--last', '3'],
             ['history', '--url', self.db.url_text, '--last', '2',
              '--revision', 'B', '--format', 'csv'])
@@ -154,7 +154,7 @@ class HistoryTest(CLITestCase):
             for row in self.rows])
 
     def test_no_matching_rows(self):
-        table, as_json = self.cli_many(*[
+        table, as_json = self.main_many(*[
             ['history', '--url', self.db.url_text, '--revision', 'X',
              '--format', output_format]
             for output_format in ('table', 'json')])
@@ -164,7 +164,7 @@ class HistoryTest(CLITestCase):
 
     def test_schema(self):
         schema = inspect(self.db.engine).default_schema_name
-        found, missing = self.cli_many(
+        found, missing = self.main_many(
             ['history', '--url', self.db.url_text, '--format', 'csv',
              '--schema', schema],
             ['history', '--url', self.db.url_text, '--schema', 'no_such'])
@@ -191,7 +191,7 @@ class OtherTableTest(CLITestCase):
                                                  'build-7')])
         db = self.audited_database(GRAPH[:2], auditor=auditor)
         db.run('upgrade', 'head')
-        as_table, as_json = self.cli_many(*[
+        as_table, as_json = self.main_many(*[
             ['history', '--url', db.url_text, '--table', 'deploy_log',
              '--format', output_format]
             for output_format in ('table', 'json')])

@@ -39,6 +39,9 @@ class Checkout:
         with ``.output`` holding stdout and stderr together."""
         environ = dict(os.environ)
         environ.pop('AUDIT_ALEMBIC_SAMPLE_FAIL', None)
+        environ.pop('AUDIT_ALEMBIC_SAMPLE_CRASH', None)
+        # The runs decide for themselves whether servers are required.
+        environ.pop('AUDIT_ALEMBIC_REQUIRE_SERVERS', None)
         environ.update(env or {})
         result = subprocess.run(
             list(args), cwd=cwd or self.root, env=environ, timeout=timeout,

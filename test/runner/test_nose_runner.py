@@ -1,14 +1,17 @@
 """./sqla_nose.py: bootstrap, test selection, options, coverage."""
+import glob
 import os
 import re
+import subprocess
 import sys
 import sysconfig
+import time
 import unittest
 
 from test.runner.support import CheckoutTestMixin
 
 SAMPLE = 'test.runner.sample.test_sample'
-SAMPLE_TESTS = 3
+SAMPLE_TESTS = 4
 
 
 def ran(result):
@@ -60,6 +63,25 @@ class NoseRunnerTest(CheckoutTestMixin, unittest.TestCase):
             SAMPLE, env={'AUDIT_ALEMBIC_SAMPLE_FAIL': '1'})
         self.assertEqual(result.returncode, 1)
         self.assertIn('FAILED (failures=1)', result.output)
+
+    def test_sigterm_stops_the_run_and_drops_its_database(self):
+        self.checkout.write_test_cfg('[db]\nfile = sqlite:///%s\n'
+                                     % self.checkout.path('term.db'))
+        self.addCleanup(self.checkout.write_test_cfg, '')
+        environ = dict(os.environ, AUDIT_ALEMBIC_SAMPLE_CRASH='hang')
+        process = subprocess.Popen(
+            [sys.executable, self.checkout.path('sqla_nose.py'), '--db',
+             'file', SAMPLE], cwd=self.checkout.root, env=environ,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        pattern = self.checkout.path('test_aa_*.db')
+        deadline = time.monotonic() + 60
+        while not glob.glob(pattern) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.assertTrue(glob.glob(pattern), 'the run made no database')
+        time.sleep(1)
+        process.terminate()
+        self.assertNotEqual(process.wait(timeout=60), 0)
+        self.assertEqual(glob.glob(pattern), [])
 
     def test_help_lists_the_options_under_their_heading(self):
         result = self.checkout.nose('--help')

@@ -1,4 +1,5 @@
 """The same options under pytest, and ``python setup.py test``."""
+import os
 import re
 import sys
 import unittest
@@ -17,6 +18,7 @@ class PytestRunnerTest(CheckoutTestMixin, unittest.TestCase):
         self.assertEqual(sorted(passed), [
             'SampleBackendTest_sqlite::test_target_answers',
             'SampleBackendTest_sqlite_file::test_target_answers',
+            'SampleCrashTest::test_crashes_on_request',
             'SampleTest::test_checkout_package_comes_first',
             'SampleTest::test_fails_on_request',
         ])
@@ -56,6 +58,38 @@ class PytestRunnerTest(CheckoutTestMixin, unittest.TestCase):
             SAMPLE_DIR, env={'AUDIT_ALEMBIC_SAMPLE_FAIL': '1'})
         self.assertEqual(result.returncode, 1, result.output)
 
+    def test_n_without_xdist_is_one_line(self):
+        self.assertOneLineError(
+            self.checkout.pytest('-p', 'no:xdist', '-n', '2', SAMPLE_DIR),
+            'ERROR: -n needs pytest-xdist, which is not installed', code=4)
+
+    def test_parallel_workers_have_files_of_their_own(self):
+        try:
+            import xdist  # noqa: F401
+        except ImportError:
+            self.skipTest('pytest-xdist is not installed')
+        result = self.checkout.pytest(
+            '-n', '2', '--db', 'sqlite_file', '--db', 'sqlite',
+            'test/audit/test_api.py', 'test/audit/test_recording.py')
+        self.assertEqual(result.returncode, 0, result.output)
+        self.assertRegex(result.stdout, r'\d+ passed')
+        self.assertEqual([name for name in os.listdir(self.checkout.root)
+                          if name.endswith('.db')], [])
+
+    def test_crashed_worker_fails_the_run_and_leaves_nothing(self):
+        try:
+            import xdist  # noqa: F401
+        except ImportError:
+            self.skipTest('pytest-xdist is not installed')
+        result = self.checkout.pytest(
+            '-n', '2', '--db', 'sqlite_file', SAMPLE_DIR,
+            env={'AUDIT_ALEMBIC_SAMPLE_CRASH': '1'})
+        self.assertEqual(result.returncode, 1, result.output)
+        self.assertIn('crashed', result.output)
+        self.assertRegex(result.output, r'\b3 passed\b')
+        self.assertEqual([name for name in os.listdir(self.checkout.root)
+                          if name.endswith('.db')], [])
+
     def test_coverage_counts_import_time_lines(self):
         self.assertCoversImportTimeLines(self.checkout.pytest(
             '--cov=audit_alembic', 'test/audit/test_api.py'))
@@ -70,7 +104,7 @@ class SetupPyTestCommandTest(CheckoutTestMixin, unittest.TestCase):
         result = self.setup_py_test('-v test.runner.sample')
         self.assertEqual(result.returncode, 0, result.output)
         self.assertIn('Database target: default (sqlite://)', result.output)
-        self.assertRegex(result.output, r'Ran 3 tests')
+        self.assertRegex(result.output, r'Ran 4 tests')
 
     def test_failure_exits_nonzero(self):
         result = self.setup_py_test(

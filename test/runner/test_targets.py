@@ -1,10 +1,14 @@
 """Targets: config files, bad input, passwords, --dropfirst, no data loss."""
+import concurrent.futures
+import glob
+import os
 import socket
 import sqlite3
 import time
 import unittest
 
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from audit_alembic.testing.fixtures import SilentServer
 from audit_alembic.testing.fixtures import TestBase
@@ -190,53 +194,197 @@ class BadInputTest(CheckoutTestCase):
                     self.checkout.nose('--dburi', url, SAMPLE), reason)
 
 
+REQUIRE_SERVERS = 'AUDIT_ALEMBIC_REQUIRE_SERVERS'
+
+
+def require_server(test, alias):
+    """The URL of ``[db]`` alias ``alias`` if it accepts a login; else
+    skip ``test`` (fail it where AUDIT_ALEMBIC_REQUIRE_SERVERS=1, as in
+    CI) with one reason naming what is missing."""
+    from audit_alembic.testing import provision
+    from audit_alembic.testing.plugin import plugin_base
+    url = dict(plugin_base.resolve_targets(
+        [('db', alias)], plugin_base.read_aliases()))[alias]
+    problem = provision.login_problem(url)
+    if problem is not None:
+        message = '%s; provision the local servers with %s' % (
+            problem, provision.SETUP_SCRIPT)
+        if os.environ.get(REQUIRE_SERVERS) == '1':
+            test.fail(message)
+        test.skipTest(message)
+    return url.render_as_string(hide_password=False)
+
+
 class PasswordsTest(CheckoutTestCase):
     def test_no_password_in_header_or_info_logs(self):
         skip_without('psycopg')
-        if not server_answers(5432):
-            self.skipTest('no PostgreSQL server')
+        url = require_server(self, 'postgresql')
         logs = ['--log-info=sqlalchemy.engine', '--log-info=sqlalchemy.pool',
                 '--log-info=audit_alembic']
         name = 'test.audit.test_recording:RecordingTest.test_table_definition'
-        for result in (self.checkout.nose('-v', '--db', 'postgresql', name,
+        for result in (self.checkout.nose('-v', '--dburi', url, name,
                                           *logs),
-                       self.checkout.pytest('-v', '-s', '--db', 'postgresql',
+                       self.checkout.pytest('-v', '-s', '--dburi', url,
                                             'test/audit/test_recording.py',
                                             '-k', 'test_table_definition',
                                             *logs)):
             self.assertEqual(result.returncode, 0, result.output)
             self.assertIn('postgresql+psycopg://scott:***@', result.output)
             self.assertIn('INFO sqlalchemy.engine', result.output)
-            self.assertNotIn('tiger', result.output)
+            self.assertNotIn(make_url(url).password, result.output)
+
+
+class SimultaneousRunsTest(CheckoutTestCase):
+    """Two runs on one server at once, each in a database of its own."""
+
+    def run_twice(self, alias):
+        url = require_server(self, alias)
+        name = 'test.audit.test_recording:RecordingTest'
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            results = list(pool.map(lambda _: self.checkout.nose(
+                '--dburi', url, name), range(2)))
+        for result in results:
+            self.assertEqual(result.returncode, 0, result.output)
+            self.assertNotIn('warning:', result.stderr)
+
+    def test_postgresql(self):
+        skip_without('psycopg')
+        self.run_twice('postgresql')
+
+    def test_mysql(self):
+        skip_without('pymysql')
+        self.run_twice('mysql')
+
+
+class UnprovisionedServerTest(CheckoutTestCase):
+    """The suite on servers that are down or lack the test role."""
+
+    def run_suite(self, url, **env):
+        self.checkout.write_test_cfg('[db]\npostgresql = %s\n' % url)
+        return self.checkout.nose(
+            '-v', 'test.runner.test_targets:PasswordsTest', env=env)
+
+    def test_tests_needing_a_server_skip_saying_why(self):
+        skip_without('psycopg')
+        for url, problem in (
+                ('postgresql+psycopg://nobody_here:%s@127.0.0.1:5432/test'
+                 % PASSWORD, None),
+                ('postgresql+psycopg://scott:%s@127.0.0.1:%d/test'
+                 % (PASSWORD, closed_port()), 'Connection refused')):
+            with self.subTest(url=url):
+                result = self.run_suite(url)
+                self.assertEqual(result.returncode, 0, result.output)
+                self.assertRegex(
+                    result.stderr, r'skipped cannot connect to postgresql\+'
+                    r'psycopg://\w+:\*\*\*@127.0.0.1:\d+/test: .*%s.*; '
+                    r'provision the local servers with '
+                    r'tools/setup_test_databases.sh' % (problem or ''))
+                self.assertNotIn(PASSWORD, result.output)
+
+    def test_ci_fails_instead(self):
+        skip_without('psycopg')
+        result = self.run_suite(
+            'postgresql+psycopg://scott:%s@127.0.0.1:%d/test'
+            % (PASSWORD, closed_port()), **{REQUIRE_SERVERS: '1'})
+        self.assertEqual(result.returncode, 1, result.output)
+        self.assertIn('FAIL: test_no_password_in_header_or_info_logs',
+                      result.stderr)
+
+
+#: A process id no process can have (above Linux's largest pid_max).
+DEAD_PID = 2 ** 22 + 1
+
+
+def sqlite_tables(path):
+    with sqlite3.connect(path) as db:
+        return sorted(row[0] for row in db.execute(
+            "SELECT name FROM sqlite_master WHERE type='table'"))
 
 
 class DropFirstTest(CheckoutTestCase):
-    def test_dropfirst_drops_and_says_what(self):
-        path = self.checkout.path('drop.db')
+    def test_file_target_runs_in_a_file_of_its_own(self):
+        path = self.checkout.path('own.db')
+        with sqlite3.connect(path) as db:
+            db.execute('CREATE TABLE alembic_version_history (x INTEGER)')
+        self.checkout.write_test_cfg('[db]\nfile = sqlite:///%s\n' % path)
+        result = self.checkout.nose(
+            '--db', 'file',
+            'test.audit.test_recording:RecordingTest.test_table_definition')
+        self.assertEqual(result.returncode, 0, result.output)
+        self.assertEqual(sqlite_tables(path), ['alembic_version_history'])
+        self.assertEqual(glob.glob(self.checkout.path('test_aa_*')), [])
+
+    def test_dropfirst_drops_only_leftovers_of_killed_runs(self):
+        path = self.checkout.path('keep.db')
         with sqlite3.connect(path) as db:
             db.execute('CREATE TABLE a_table (x INTEGER)')
-            db.execute('CREATE TABLE b_table (x INTEGER)')
+        leftover = 'test_aa_%d_0123abcd' % DEAD_PID
+        sqlite3.connect(self.checkout.path(leftover + '.db')).close()
         self.checkout.write_test_cfg('[db]\nfile = sqlite:///%s\n' % path)
-        kept = self.checkout.nose('--db', 'file', SAMPLE)
-        self.assertEqual(kept.returncode, 0, kept.output)
-        with sqlite3.connect(path) as db:
-            self.assertEqual(len(db.execute(
-                "SELECT name FROM sqlite_master WHERE type='table'"
-            ).fetchall()), 2)
+        listing = self.checkout.nose('--dbs')
+        self.assertIn('Leftover per-run databases on sqlite:///%s (drop them '
+                      'with --dropfirst): %s' % (path, leftover),
+                      listing.stdout)
         result = self.checkout.nose('--db', 'file', '--dropfirst', SAMPLE)
         self.assertEqual(result.returncode, 0, result.output)
-        self.assertIn('--dropfirst: dropped 2 tables from sqlite:///%s: '
-                      'a_table, b_table' % path, result.stderr)
-        with sqlite3.connect(path) as db:
-            self.assertEqual(db.execute(
-                "SELECT name FROM sqlite_master WHERE type='table'"
-            ).fetchall(), [])
-            db.execute('CREATE TABLE c_table (x INTEGER)')
+        self.assertIn('--dropfirst: dropped 1 leftover database of killed '
+                      'runs from sqlite:///%s: %s' % (path, leftover),
+                      result.stderr)
+        self.assertFalse(os.path.exists(self.checkout.path(leftover + '.db')))
+        self.assertEqual(sqlite_tables(path), ['a_table'])
+
+    def test_nose_touches_only_the_target_tests_use(self):
+        skip_without('psycopg')
+        leftover = self.checkout.path('test_aa_%d_0123abcd.db' % DEAD_PID)
+        sqlite3.connect(leftover).close()
+        self.checkout.write_test_cfg(
+            '[db]\nfile = sqlite:///%s\ndown = postgresql+psycopg://scott:'
+            '%s@127.0.0.1:%d/test\n' % (self.checkout.path('first.db'),
+                                        PASSWORD, closed_port()))
+        result = self.checkout.nose('--db', 'file', '--db', 'down',
+                                    '--dropfirst', SAMPLE)
+        self.assertEqual(result.returncode, 0, result.output)
+        self.assertFalse(os.path.exists(leftover))
+        self.assertOneLineError(self.checkout.nose(
+            '--db', 'file', '--db', 'down', '--all-targets', SAMPLE),
+            'cannot connect to')
+
+    def test_pytest_checks_paths_before_dropping(self):
+        leftover = self.checkout.path('test_aa_%d_0123abcd.db' % DEAD_PID)
+        sqlite3.connect(leftover).close()
+        self.checkout.write_test_cfg('[db]\nfile = sqlite:///%s\n'
+                                     % self.checkout.path('drop.db'))
+        result = self.checkout.pytest('--db', 'file', '--dropfirst',
+                                      'test/runner/no_such_folder')
+        self.assertEqual(result.returncode, 4, result.output)
+        self.assertTrue(os.path.exists(leftover))
         result = self.checkout.pytest('--db', 'file', '--dropfirst',
                                       'test/runner/sample')
         self.assertEqual(result.returncode, 0, result.output)
-        self.assertIn('--dropfirst: dropped 1 table from sqlite:///%s: '
-                      'c_table' % path, result.output)
+        self.assertFalse(os.path.exists(leftover))
+
+
+class DropAllTablesTest(TestBase):
+    """--dropfirst where runs cannot have databases of their own."""
+
+    __backend__ = True
+
+    def test_views_are_dropped_before_their_tables(self):
+        if not self.target.isolated:
+            self.skipTest('drops every table: only in a per-run database')
+        from audit_alembic.testing import provision
+        with self.engine.begin() as connection:
+            connection.execute(text('CREATE TABLE base_t (n INTEGER)'))
+            connection.execute(text(
+                'CREATE VIEW view_v AS SELECT n FROM base_t'))
+        target = provision.Target('copy', self.url)
+        target.engine = self.engine
+        message = provision.drop_all_tables(target)
+        self.assertTrue(message.endswith(': base_t, view_v'), message)
+        from sqlalchemy import inspect
+        inspector = inspect(self.engine)
+        self.assertEqual((inspector.get_table_names(),
+                          inspector.get_view_names()), ([], []))
 
 
 class NoDataLossTest(CheckoutTestMixin, TestBase):
@@ -278,12 +426,16 @@ class NoDataLossTest(CheckoutTestMixin, TestBase):
         self.assertEqual(failing.returncode, 1, failing.output)
         self.assertEqual(contents(), [0, 1, 2, 3, 4])
 
-    def test_tables_in_the_way_are_reported_not_dropped(self):
+    def test_tables_in_the_way_are_left_alone(self):
         url, contents = self.make_table('alembic_version_history', 2)
         result = self.checkout.nose(
             '--dburi', url,
             'test.audit.test_recording:RecordingTest.test_table_definition')
-        self.assertEqual(result.returncode, 1, result.output)
-        self.assertIn("table 'alembic_version_history' already exists",
-                      result.output)
+        if 'warning: cannot create a database' in result.stderr:
+            # No isolation: the table in the way is reported, not dropped.
+            self.assertEqual(result.returncode, 1, result.output)
+            self.assertIn("table 'alembic_version_history' already exists",
+                          result.output)
+        else:  # the run works in a database of its own
+            self.assertEqual(result.returncode, 0, result.output)
         self.assertEqual(contents(), [0, 1])

@@ -106,21 +106,77 @@ class AuditAlembicPlugin(Plugin):
         self.begin()
 
     def begin(self):
-        """Connect to the targets, once."""
+        """Connect to the targets tests use, once, and clear on request."""
         if self.begun:
             return
         self.begun = True
         try:
-            plugin_base.post_begin()
+            plugin_base.post_begin(used=self.used_targets())
+            plugin_base.drop_first()
         except plugin_base.UsageError as err:
             fail(err)
+
+    def used_targets(self):
+        """How many targets tests use: the first, or all with
+        --all-targets."""
+        return None if plugin_base._options.all_targets else 1
 
     def createdTestSuite(self, event):
         if self.test_names and not event.suite.countTestCases():
             fail('no tests found in %s'
                  % ', '.join(map(repr, self.test_names.values())))
+        if plugin_base._options.all_targets:
+            add_target_copies(event.suite)
 
     def startTestRun(self, event):
         self.begin()  # in case another plugin handled loadTestsFromNames
         if self.session.verbosity > 1:
             print(plugin_base.describe_targets(), file=sys.stderr)
+
+    def afterTestRun(self, event):
+        # Also drops what a crashed worker of this run left behind.
+        plugin_base.finish()
+
+    def registerInSubprocess(self, event):
+        event.pluginClasses.append(type(self))
+
+    def startSubprocess(self, event):
+        try:
+            plugin_base.start_worker(self.used_targets())
+        except plugin_base.UsageError as err:
+            fail(err)
+
+    def stopSubprocess(self, event):
+        plugin_base.finish()
+
+
+def add_target_copies(suite):
+    """Add a copy of each ``__backend__`` test bound to every target but
+    the first, as class ``ClassName_<target>`` of the same module."""
+    import unittest
+    from audit_alembic.testing import config
+    copies = []
+    for test in list(_flatten(suite)):
+        cls = type(test)
+        if not getattr(cls, '__backend__', False) or \
+                '__target__' in vars(cls):
+            continue
+        module = sys.modules[cls.__module__]
+        for target in config.targets[1:]:
+            name = '%s_%s' % (cls.__name__, target.label)
+            per_target = getattr(module, name, None)
+            if per_target is None:
+                per_target = type(name, (cls,), {
+                    '__target__': target.label, '__module__': cls.__module__,
+                    '__qualname__': name})
+                setattr(module, name, per_target)
+            copies.append(per_target(test._testMethodName))
+    suite.addTests(unittest.TestSuite(copies))
+
+
+def _flatten(suite):
+    for test in suite:
+        if hasattr(test, '__iter__'):
+            yield from _flatten(test)
+        else:
+            yield test

@@ -46,6 +46,14 @@ def _target(kind):
     return tag
 
 
+def _logger(name):
+    if not name.strip():
+        raise ValueError('empty logger name')
+    return name.strip()
+
+
+_logger.__name__ = 'logger name'
+
 #: (flags, argparse keywords) of every option the plugins add.
 OPTIONS = [
     (('--db',), dict(
@@ -60,12 +68,18 @@ OPTIONS = [
         help='list the --db aliases with their URLs and exit')),
     (('--dropfirst',), dict(
         action='store_true', dest='dropfirst',
-        help='drop every table of the target databases before running')),
+        help='drop the per-run databases killed runs left behind (or, '
+             'where the role may not create databases, every table of '
+             'the target databases) before running')),
+    (('--all-targets',), dict(
+        action='store_true', dest='all_targets',
+        help='under nose2, run __backend__ test classes against every '
+             'target, not only the first (pytest always does)')),
     (('--log-info',), dict(
-        action='append', dest='log_info', metavar='LOGGER',
+        action='append', dest='log_info', metavar='LOGGER', type=_logger,
         help='show the INFO records of LOGGER on the console (repeatable)')),
     (('--log-debug',), dict(
-        action='append', dest='log_debug', metavar='LOGGER',
+        action='append', dest='log_debug', metavar='LOGGER', type=_logger,
         help='show the DEBUG records of LOGGER on the console (repeatable)')),
 ]
 
@@ -87,9 +101,12 @@ def read_aliases(root=ROOT):
     for name in CONFIG_FILES:
         path = os.path.join(root, name)
         try:
-            parser.read(path)
+            parser.read(path, encoding='utf-8')
         except configparser.Error as err:
             raise UsageError('malformed %s: %s' % (name, _config_problem(err)))
+        except UnicodeDecodeError as err:
+            raise UsageError('cannot read %s: not UTF-8 text (byte %d)'
+                             % (name, err.start)) from None
     return dict(parser.items('db')) if parser.has_section('db') else {}
 
 
@@ -132,6 +149,9 @@ def resolve_targets(requested, aliases):
         except (ArgumentError, ValueError):  # ValueError: a bad port
             raise UsageError('malformed %s: %r is not a SQLAlchemy URL'
                              % (source, mask(raw))) from None
+        except ValueError as err:  # e.g. a port that is not a number
+            raise UsageError('malformed %s %r: %s' % (
+                source, mask(raw), _hide(err, raw))) from None
         label = re.sub(r'\W+', '_', label or url.get_backend_name())
         base, n = label, 1
         while label in labels:
@@ -140,6 +160,11 @@ def resolve_targets(requested, aliases):
         labels.add(label)
         targets.append((label, url))
     return targets
+
+
+def _hide(err, raw):
+    from audit_alembic.database import hide_passwords
+    return hide_passwords(' '.join(str(err).split()))
 
 
 def configure_logging(log_info, log_debug, stream=None):
@@ -171,23 +196,123 @@ def pre_begin(options):
     configure_logging(options.log_info, options.log_debug)
     aliases = read_aliases()
     if options.list_dbs:
-        return format_aliases(aliases)
+        return format_aliases(aliases) + list_leftovers(aliases)
     _targets[:] = resolve_targets(options.targets, aliases)
     return None
 
 
-def post_begin():
-    """Phase two: connect, honour --dropfirst, publish the targets."""
+def list_leftovers(aliases):
+    """Lines naming leftover per-run databases of killed runs on the
+    servers and SQLite files of the aliases; '' if there are none."""
+    from audit_alembic.testing import provision
+    from audit_alembic.database import masked
+    seen, lines = set(), []
+    for label, url in resolve_targets(
+            [('db', name) for name in sorted(aliases)], aliases):
+        key = (url.get_backend_name(), url.host, url.port,
+               url.database if url.get_backend_name() == 'sqlite' else None)
+        if key in seen:
+            continue
+        seen.add(key)
+        names = provision.reachable_leftovers(url)
+        if names:
+            lines.append('Leftover per-run databases on %s (drop them with '
+                         '--dropfirst): %s' % (masked(url), ', '.join(names)))
+    return ''.join('\n' + line for line in lines)
+
+
+def post_begin(used=None, create=True):
+    """Phase two: connect and move each target used into a database of
+    its own, publish the targets.
+
+    ``used`` is how many targets tests use (None: all); only those are
+    connected.  With ``create`` false (a parallel run's controller) the
+    targets are only connected.
+    """
     from audit_alembic.testing import config
     from audit_alembic.testing import provision
+    targets = [provision.Target(label, url)
+               for label, url in _targets[:used]]
+    for target in targets:
+        if create:
+            provision.own_sqlite_file(target)
     try:
-        config.set_targets(provision.connect_all(
-            [provision.Target(label, url) for label, url in _targets]))
-        if _options.dropfirst:
-            for target in config.targets:
-                print(provision.drop_all_tables(target), file=sys.stderr)
+        config.set_targets(provision.connect_all(targets))
     except provision.TargetError as err:
         raise UsageError(str(err)) from None
+    _at_exit(finish)
+    if create:
+        try:
+            for target in config.targets:
+                provision.create_own_database(target, warn=provision.warn)
+        except provision.TargetError as err:
+            raise UsageError(str(err)) from None
+
+
+def drop_first():
+    """Honour --dropfirst on the targets tests use."""
+    from audit_alembic.testing import config
+    from audit_alembic.testing import provision
+    if not _options.dropfirst:
+        return
+    for target in config.targets:
+        try:
+            if target.isolated:
+                message = provision.drop_leftovers(target)
+            else:
+                message = provision.drop_all_tables(target)
+        except Exception as err:
+            from audit_alembic.database import describe_error
+            raise UsageError('--dropfirst failed on %s: %s' % (
+                target.safe_url, describe_error(err, target.url))) from None
+        print(message, file=sys.stderr)
+
+
+_exit_hooks = []
+
+
+def _at_exit(function):
+    """Run ``function`` at exit, also on SIGTERM, once."""
+    import atexit
+    import signal
+    if function in _exit_hooks:
+        return
+    _exit_hooks.append(function)
+    atexit.register(function)
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        # Stop the run as Ctrl-C does; test runners let that through.
+        signal.signal(signal.SIGTERM, _interrupt)
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt('terminated')
+
+
+def finish():
+    """Drop the databases this process created; in the process that
+    started the run, also those its workers left (crashed ones too)."""
+    from audit_alembic.testing import config
+    from audit_alembic.testing import provision
+    started_run = provision.RUN_PID == os.getpid()
+    for target in config.targets:
+        try:
+            provision.drop_own_database(target)
+            if started_run:
+                provision.drop_leftovers(target, pid=os.getpid())
+        except Exception as err:  # report, and go on with the others
+            print('warning: could not drop the per-run database on %s: %s'
+                  % (target.safe_url, ' '.join(str(err).split())),
+                  file=sys.stderr)
+
+
+def start_worker(used=None):
+    """In a worker process forked from the run: set up targets of its
+    own (their names carry the run's process id, inherited)."""
+    from audit_alembic.testing import config
+    for target in config.targets:
+        if target.engine is not None:
+            target.engine.dispose(close=False)  # the parent's connections
+    post_begin(used)
 
 
 def describe_targets():

@@ -5,6 +5,7 @@ hooks.  A test class with ``__backend__ = True`` is collected once per
 target, as ``ClassName_<target>``; other tests run against the first.
 """
 import inspect
+import os
 
 import pytest
 
@@ -14,16 +15,32 @@ else:
     import audit_alembic_plugin_base as plugin_base
 
 __all__ = ['pytest_addoption', 'pytest_cmdline_main', 'pytest_sessionstart',
+           'pytest_collection_modifyitems', 'pytest_sessionfinish',
            'pytest_report_header', 'pytest_pycollect_makeitem']
 
 
-def pytest_addoption(parser):
+XDIST_MISSING = "-n needs pytest-xdist, which is not installed: " \
+    "pip install pytest-xdist"
+
+
+def pytest_addoption(parser, pluginmanager):
     group = parser.getgroup(plugin_base.GROUP, plugin_base.GROUP_DESCRIPTION)
     plugin_base.setup_options(group.addoption)
+    if not pluginmanager.has_plugin('xdist'):
+        # Take -n, to refuse it in one line rather than a usage message.
+        # pytest reserves short options for plugins, which declare them
+        # with this method (pytest-xdist does); without it pytest's own
+        # message stays.
+        add_reserved = getattr(group, '_addoption', None)
+        if add_reserved is not None:
+            add_reserved('-n', '--numprocesses', dest='xdist_missing',
+                         help='(needs pytest-xdist)')
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_cmdline_main(config):
+    if getattr(config.option, 'xdist_missing', None) is not None:
+        raise pytest.UsageError(XDIST_MISSING)
     try:
         message = plugin_base.pre_begin(config.option)
     except plugin_base.UsageError as err:
@@ -34,11 +51,45 @@ def pytest_cmdline_main(config):
     return None
 
 
+def _is_worker(config):
+    """A pytest-xdist worker."""
+    return hasattr(config, 'workerinput')
+
+
+def _is_controller(config):
+    """The pytest-xdist process that hands tests to workers."""
+    return config.pluginmanager.has_plugin('dsession')
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_sessionstart(session):
+    if _is_worker(session.config):
+        # Name the worker's database after the run, so that the
+        # controller drops it even if the worker dies.
+        from audit_alembic.testing import provision
+        provision.set_run_pid(os.getppid())
     try:
         plugin_base.post_begin()
+        if _is_controller(session.config):
+            plugin_base.drop_first()  # it collects nothing
     except plugin_base.UsageError as err:
         raise pytest.UsageError(str(err)) from None
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(session, config, items):
+    """Honour --dropfirst once the test paths are known to be good (pytest
+    calls this only if collection found every path)."""
+    if _is_worker(config):
+        return
+    try:
+        plugin_base.drop_first()
+    except plugin_base.UsageError as err:
+        raise pytest.UsageError(str(err)) from None
+
+
+def pytest_sessionfinish(session):
+    plugin_base.finish()
 
 
 def pytest_report_header(config):

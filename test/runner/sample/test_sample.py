@@ -1,4 +1,5 @@
 import os
+import time
 import unittest
 
 import audit_alembic
@@ -16,6 +17,15 @@ class SampleTest(unittest.TestCase):
     def test_fails_on_request(self):
         self.assertFalse(os.environ.get('AUDIT_ALEMBIC_SAMPLE_FAIL'),
                          'failing as AUDIT_ALEMBIC_SAMPLE_FAIL asks')
+
+
+class SampleCrashTest(unittest.TestCase):
+    def test_crashes_on_request(self):
+        crash = os.environ.get('AUDIT_ALEMBIC_SAMPLE_CRASH')
+        if crash == 'hang':
+            time.sleep(120)  # until the run is stopped
+        elif crash:
+            os._exit(3)  # a worker dying mid-run
 
 
 class SampleBackendTest(TestBase):

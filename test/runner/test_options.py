@@ -1,0 +1,81 @@
+"""The runner core's option and config checks, called in-process."""
+import argparse
+import contextlib
+import io
+import os
+import shutil
+import tempfile
+import unittest
+
+from audit_alembic.testing.plugin import plugin_base
+from test.runner.support import PASSWORD
+from test.runner.support import CheckoutTestMixin
+
+
+def parse(*argv):
+    """``argv`` parsed with the runner's options; (namespace, stderr)."""
+    parser = argparse.ArgumentParser(prog='sqla_nose.py')
+    plugin_base.setup_options(parser.add_argument)
+    stderr = io.StringIO()
+    with contextlib.redirect_stderr(stderr):
+        try:
+            return parser.parse_args(list(argv)), stderr.getvalue()
+        except SystemExit as exit:
+            return exit.code, stderr.getvalue()
+
+
+class LoggerOptionTest(unittest.TestCase):
+    def test_empty_logger_name_is_refused(self):
+        for flag in ('--log-debug=', '--log-info= '):
+            with self.subTest(flag=flag):
+                code, stderr = parse(flag)
+                self.assertEqual(code, 2)
+                self.assertIn("invalid logger name value", stderr)
+
+    def test_logger_names_are_kept(self):
+        options, _ = parse('--log-debug=audit_alembic', '--log-info', 'x.y')
+        self.assertEqual((options.log_debug, options.log_info),
+                         (['audit_alembic'], ['x.y']))
+
+
+class ConfigTest(unittest.TestCase):
+    def setUp(self):
+        self.root = tempfile.mkdtemp(prefix='audit_alembic_cfg_')
+        self.addCleanup(shutil.rmtree, self.root)
+
+    def test_test_cfg_that_is_not_utf8(self):
+        with open(os.path.join(self.root, 'test.cfg'), 'wb') as f:
+            f.write(b'[db]\nmine = sqlite:///caf\xe9.db\n')
+        with self.assertRaises(plugin_base.UsageError) as caught:
+            plugin_base.read_aliases(self.root)
+        self.assertEqual(str(caught.exception),
+                         'cannot read test.cfg: not UTF-8 text (byte 25)')
+
+    def test_dburi_with_a_port_that_is_not_a_number(self):
+        with self.assertRaises(plugin_base.UsageError) as caught:
+            plugin_base.resolve_targets([(
+                'dburi', 'postgresql://scott:%s@host:54x2/test' % PASSWORD)],
+                {})
+        message = str(caught.exception)
+        self.assertTrue(message.startswith(
+            "malformed --dburi 'postgresql://scott:***@host:54x2/test': "),
+            message)
+        self.assertNotIn(PASSWORD, message)
+
+
+class ProcessesOptionTest(CheckoutTestMixin, unittest.TestCase):
+    def test_bad_process_counts(self):
+        for args in (['--processes', '0'], ['--processes=-1'], ['-N', 'x'],
+                     ['--processes']):
+            with self.subTest(args=args):
+                self.assertOneLineError(
+                    self.checkout.nose(*args), 'takes a number of processes '
+                    'of 1 or more')
+
+    def test_parallel_run_with_per_worker_databases(self):
+        result = self.checkout.nose('--processes', '2', '--db', 'sqlite_file',
+                                    'test.audit.test_api')
+        self.assertEqual(result.returncode, 0, result.output)
+        self.assertRegex(result.output, r'Ran \d+ tests')
+        self.assertEqual([name for name in os.listdir(self.checkout.root)
+                          if name.endswith('.db')], [])
