@@ -58,8 +58,8 @@ class ConfigTest(unittest.TestCase):
                 {})
         message = str(caught.exception)
         self.assertTrue(message.startswith(
-            "malformed --dburi 'postgresql://scott:***@host:54x2/test': "),
-            message)
+            "malformed --dburi: 'postgresql://***@host:54x2/test' is not a "
+            "SQLAlchemy URL"), message)
         self.assertNotIn(PASSWORD, message)
 
 

@@ -205,10 +205,12 @@ def list_leftovers(aliases):
     """Lines naming leftover per-run databases of killed runs on the
     servers and SQLite files of the aliases; '' if there are none."""
     from audit_alembic.testing import provision
-    from audit_alembic.database import masked
     seen, lines = set(), []
-    for label, url in resolve_targets(
-            [('db', name) for name in sorted(aliases)], aliases):
+    for name in sorted(aliases):
+        try:
+            (label, url), = resolve_targets([('db', name)], aliases)
+        except UsageError:
+            continue  # listed above; not a URL whose server can be asked
         key = (url.get_backend_name(), url.host, url.port,
                url.database if url.get_backend_name() == 'sqlite' else None)
         if key in seen:
@@ -217,7 +219,7 @@ def list_leftovers(aliases):
         names = provision.reachable_leftovers(url)
         if names:
             lines.append('Leftover per-run databases on %s (drop them with '
-                         '--dropfirst): %s' % (masked(url), ', '.join(names)))
+                         '--dropfirst): %s' % (mask(url), ', '.join(names)))
     return ''.join('\n' + line for line in lines)
 
 
