@@ -60,6 +60,36 @@ def _forget_the_interrupt():
     exec('')
 
 
+class _SwallowedInterrupts:
+    """Notes a Ctrl-C that Python swallows: a KeyboardInterrupt raised
+    inside a callback (e.g. of importlib's module locks while a module is
+    imported) is only reported as "ignored", and the command goes on.
+    With this in place it is not printed, and :func:`main` still ends as
+    interrupted."""
+
+    def __enter__(self):
+        self.seen = False
+        self._previous = sys.unraisablehook
+        sys.unraisablehook = self._hook
+        return self
+
+    def _hook(self, unraisable):
+        if issubclass(unraisable.exc_type, KeyboardInterrupt):
+            self.seen = True
+        else:
+            self._previous(unraisable)
+
+    def __exit__(self, *exc_info):
+        sys.unraisablehook = self._previous
+
+
+def _interrupted():
+    _ignore_more_interrupts()
+    _forget_the_interrupt()
+    print('%s: interrupted' % PROG, file=sys.stderr)
+    return 130
+
+
 def main(argv=None):
     """Run ``audit-alembic`` with ``argv`` (default: ``sys.argv[1:]``).
 
@@ -67,26 +97,28 @@ def main(argv=None):
     interrupted (Ctrl-C); usage errors exit with status 2 from the
     argument parser.
     """
-    try:
-        args = build_parser().parse_args(argv)
-        if hasattr(sys.stdout, 'reconfigure'):
-            # Text the terminal cannot show comes out escaped, not a crash.
-            sys.stdout.reconfigure(errors='backslashreplace')
-        args.run(args)
-        sys.stdout.flush()
-    except CommandError as err:
-        sys.stdout.flush()
-        print('%s: error: %s' % (PROG, err), file=sys.stderr)
-        return 1
-    except BrokenPipeError:
-        # The reader went away (e.g. `| head`): stop quietly, and keep
-        # Python from complaining while it flushes stdout at exit.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 1
-    except KeyboardInterrupt:
-        _ignore_more_interrupts()
-        _forget_the_interrupt()
-        print('%s: interrupted' % PROG, file=sys.stderr)
-        return 130
+    with _SwallowedInterrupts() as swallowed:
+        try:
+            args = build_parser().parse_args(argv)
+            if hasattr(sys.stdout, 'reconfigure'):
+                # Text the terminal cannot show comes out escaped.
+                sys.stdout.reconfigure(errors='backslashreplace')
+            args.run(args)
+            sys.stdout.flush()
+        except CommandError as err:
+            if swallowed.seen:
+                return _interrupted()
+            sys.stdout.flush()
+            print('%s: error: %s' % (PROG, err), file=sys.stderr)
+            return 1
+        except BrokenPipeError:
+            # The reader went away (e.g. `| head`): stop quietly, and keep
+            # Python from complaining while it flushes stdout at exit.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            return 1
+        except KeyboardInterrupt:
+            return _interrupted()
+        if swallowed.seen:
+            return _interrupted()
     return 0

@@ -122,3 +122,35 @@ class InterruptInExecTest(CLITestCase):
             [sys.executable, '-m', 'interrupted_in_exec'], cwd=directory))
         self.assertEqual((result.returncode, result.stderr),
                          (130, 'audit-alembic: interrupted\n'))
+
+
+class SwallowedInterruptTest(CLITestCase):
+    """Ctrl-C that lands in a callback, where Python only reports it as
+    "ignored" and the command goes on: still one line and 130."""
+
+    def test_interrupt_in_a_callback(self):
+        import weakref
+
+        from audit_alembic.cli import options
+
+        class Thing:
+            pass
+
+        def callback(ref):
+            raise KeyboardInterrupt
+
+        real_database_url = options.database_url
+
+        def database_url(args):
+            thing = Thing()
+            ref = weakref.ref(thing, callback)
+            del thing  # the callback runs now; its exception is swallowed
+            self.assertIsNone(ref())
+            return real_database_url(args)
+        options.database_url = database_url
+        try:
+            result = self.main('history', '-c', 'no-such.ini')
+        finally:
+            options.database_url = real_database_url
+        self.assertEqual((result.returncode, result.stderr),
+                         (130, 'audit-alembic: interrupted\n'))
