@@ -22,3 +22,9 @@ class HideModules:
 
 
 sys.meta_path.insert(0, HideModules())
+# Tools that start before this file (coverage, measuring a child process,
+# keeps its data in SQLite) may have imported them already: forget them,
+# so that the program's own import fails as it would.
+for name in list(sys.modules):
+    if name.split('.')[0] in {'sqlite3'} | {n.split('.')[0] for n in HIDDEN}:
+        del sys.modules[name]
