@@ -30,7 +30,7 @@ from sqlalchemy import select
 
 from .. import paths
 from ..auditor import Auditor
-from ..database import masked
+from ..masking import masked
 from ..values import DEFAULT_TABLE_NAME
 from . import config
 
