@@ -13,13 +13,14 @@ from . import exc
 
 __version__ = '0.3.0'
 
-__all__ = ['Auditor', 'CommonColumnValues', 'alembic_supports_callback',
-           'exc', '__version__']
+__all__ = ['Auditor', 'CommonColumnValues', 'DetailColumnValues',
+           'alembic_supports_callback', 'exc', '__version__']
 
 #: Public name -> the module defining it.
 _LAZY = {
     'Auditor': '.auditor',
     'CommonColumnValues': '.values',
+    'DetailColumnValues': '.record',
     'alembic_supports_callback': '.compat',
 }
 

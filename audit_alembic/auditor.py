@@ -1,14 +1,17 @@
 """The :class:`Auditor`: a history table and the hook that fills it."""
 import functools
+import hashlib
 import logging
 import time
 import warnings
 import weakref
 
+from alembic.util import CommandError as AlembicCommandError
 from sqlalchemy import BigInteger
 from sqlalchemy import CheckConstraint
 from sqlalchemy import Column
 from sqlalchemy import DateTime
+from sqlalchemy import Index
 from sqlalchemy import Integer
 from sqlalchemy import MetaData
 from sqlalchemy import String
@@ -16,12 +19,17 @@ from sqlalchemy import Table
 from sqlalchemy import TypeDecorator
 from sqlalchemy import event
 from sqlalchemy import func
+from sqlalchemy import inspect
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.schema import CreateIndex
 from sqlalchemy.schema import CreateTable
 
 from . import compat
 from . import exc
+from . import record
 from . import values
+from .record import DetailColumnValues
 from .values import CommonColumnValues
 
 log = logging.getLogger(__name__)
@@ -45,6 +53,47 @@ class ChangeTime(TypeDecorator):
 CHANGE_TIME_TYPE = ChangeTime()
 ID_TYPE = BigInteger().with_variant(Integer, 'sqlite')
 REVISIONS_TYPE = String(255)
+
+
+def detail_columns():
+    """New ``(Column, value)`` pairs of the detail columns, as
+    ``Auditor.create(details=True)`` adds them; all nullable, so that
+    they can be added to an existing table."""
+    message = Column(record.MESSAGE_COLUMN, String(record.MESSAGE_LENGTH))
+    error = Column(record.ERROR_COLUMN, String(record.ERROR_LENGTH))
+    return [
+        (Column(record.RUN_ID_COLUMN, String(36)),
+         DetailColumnValues.run_id),
+        (Column(record.STATUS_COLUMN, String(16)),
+         DetailColumnValues.status),
+        (Column(record.DB_USER_COLUMN, String(255)),
+         DetailColumnValues.db_user),
+        (Column(record.OS_USER_COLUMN, String(255)),
+         DetailColumnValues.os_user),
+        (Column(record.HOST_COLUMN, String(255)), DetailColumnValues.host),
+        (Column(record.DURATION_COLUMN, Integer),
+         DetailColumnValues.duration_ms),
+        (Column(record.CHECKSUM_COLUMN, String(64)),
+         DetailColumnValues.script_checksum),
+        (message, DetailColumnValues.message),
+        (error, DetailColumnValues.error),
+    ]
+
+
+def index_name(table_name, schema, column_name):
+    """The name of the index on ``column_name`` that ``details=True``
+    adds: ``ix_aa_`` and a hash of the table's name, so that it collides
+    neither with a user's index nor with another history table's."""
+    full_name = '%s.%s' % (schema, table_name) if schema else table_name
+    digest = hashlib.sha256(full_name.encode('utf-8')).hexdigest()[:10]
+    return 'ix_aa_%s_%s' % (digest, column_name)
+
+
+class TableSetupError(exc.AuditSetupError, AlembicCommandError):
+    """The history table lacks columns and they cannot be added.
+
+    Also an Alembic ``CommandError``, so that the ``alembic`` command
+    shows its one-line message rather than a traceback."""
 
 
 def _warn_null_user_version(stacklevel=3):
@@ -104,24 +153,35 @@ class Auditor:
         Alembic's ``on_version_apply`` hook (``ctx``, ``step``, ``heads``,
         ``run_args``) and returning a dict of column values, or a dict
         whose values are constants or such callables.
+    :param record_failures: whether :meth:`run_migrations` records a
+        failed attempt as a row (``make_row`` then sees a
+        :class:`~.record.FailedAttempt` as the step, and
+        :meth:`.DetailColumnValues.status` gives ``'failed'``).
+    :param complete_table: whether an existing table lacking some of
+        ``table``'s columns or indexes gets them added.
     :raise .exc.AuditConstructError: if ``make_row`` is neither.
 
     Pass :attr:`listen` to ``context.configure(on_version_apply=...)``
-    in ``env.py``.
+    in ``env.py``, and call :meth:`run_migrations` there.
     """
 
-    def __init__(self, table, make_row):
+    def __init__(self, table, make_row, record_failures=False,
+                 complete_table=False):
         if not (callable(make_row) or hasattr(make_row, 'items')):
             raise exc.AuditConstructError(
                 'make_row must be a callable or a dict, not %r' % (make_row,))
         self.table = table
         self._make_row = make_row
+        self.record_failures = record_failures
+        self.complete_table = complete_table
         # Built once: SQLAlchemy then reuses its compiled form.
         self._insert = table.insert()
         # What is known of each connection used online (_ConnectionState).
         self._connections = weakref.WeakKeyDictionary()
         # Offline migration contexts that have created the table.
         self._contexts_with_table = weakref.WeakSet()
+        # Migration contexts whose table was found complete, or made so.
+        self._completed = weakref.WeakSet()
 
     @classmethod
     def create(cls,
@@ -137,7 +197,8 @@ class Auditor:
                alembic_version_separator=values.DEFAULT_SEPARATOR,
                alembic_version_column_name=values.NEW_VERSION_COLUMN,
                prev_alembic_version_column_name=values.OLD_VERSION_COLUMN,
-               change_time_column_name=values.CHANGE_TIME_COLUMN):
+               change_time_column_name=values.CHANGE_TIME_COLUMN,
+               details=False):
         """Define the standard history table and an Auditor that fills it.
 
         The table has an integer primary key ``id``; the revision(s) after
@@ -155,6 +216,11 @@ class Auditor:
             the table in; a new one by default.
         :param extra_columns: a sequence of ``(Column, value)`` pairs, the
             value a constant or a callable like ``user_version``.
+        :param details: add the detail columns (``run_id``, ``status``,
+            ``db_user``, ``os_user``, ``host``, ``duration_ms``,
+            ``script_checksum``, ``message``, ``error``) and indexes on
+            the change time and ``run_id``; record failed attempts; and
+            add what is missing to an existing table.
         :raise .exc.AuditCreateError: if a column name is used twice.
 
         The remaining parameters name the table, its columns and the type
@@ -168,6 +234,7 @@ class Auditor:
 
         new_version = Column(alembic_version_column_name, REVISIONS_TYPE)
         old_version = Column(prev_alembic_version_column_name, REVISIONS_TYPE)
+        change_time = Column(change_time_column_name, CHANGE_TIME_TYPE)
         columns = [
             Column(values.ID_COLUMN, ID_TYPE, primary_key=True),
             new_version,
@@ -175,7 +242,7 @@ class Auditor:
             Column(operation_column_name, String(32), nullable=False),
             Column(direction_column_name, String(32), nullable=False),
             Column(user_version_column_name, user_version_type),
-            Column(change_time_column_name, CHANGE_TIME_TYPE),
+            change_time,
         ]
         column_values = {
             alembic_version_column_name: functools.partial(
@@ -189,7 +256,12 @@ class Auditor:
             user_version_column_name: user_version,
             change_time_column_name: CommonColumnValues.change_time,
         }
-        for column, value in extra_columns:
+        pairs = list(extra_columns)
+        if details:
+            column_values[change_time_column_name] = \
+                DetailColumnValues.change_time
+            pairs = detail_columns() + pairs
+        for column, value in pairs:
             columns.append(column)
             column_values[column.name] = value
         names = [column.name for column in columns]
@@ -204,7 +276,12 @@ class Auditor:
             CheckConstraint(
                 func.coalesce(new_version, old_version).isnot(None),
                 name='alembic_versions_nonnull'))
-        return cls(table, column_values)
+        if details:
+            schema = table.schema
+            for column in (change_time, table.c[record.RUN_ID_COLUMN]):
+                Index(index_name(table_name, schema, column.name), column)
+        return cls(table, column_values, record_failures=details,
+                   complete_table=details)
 
     def make_row(self, **kw):
         """Build the row for one step from the hook's keyword arguments.
@@ -250,15 +327,13 @@ class Auditor:
         steps in one transaction, rows wait for the end of the
         (sub)transaction they belong to and go in one INSERT; otherwise
         each step's INSERT follows the step.  Offline, an ``INSERT`` with
-        literal values follows the step.
+        literal values (and, for the details, SQL expressions evaluated
+        when the script runs) follows the step.
         """
+        record.run_of(ctx).step_ended()
         row = self.make_row(ctx=ctx, step=step, **kw)
         if ctx.as_sql:
-            if ctx not in self._contexts_with_table:
-                ctx.impl.execute(CreateTable(self.table, if_not_exists=True))
-                self._contexts_with_table.add(ctx)
-            with compat.standard_conforming_strings(ctx.dialect):
-                ctx.impl.bulk_insert(self.table, [row])  # as literals
+            self._insert_offline(ctx, row)
         else:
             state = self._ensure_table(ctx)
             if _steps_share_a_transaction(ctx):
@@ -271,9 +346,90 @@ class Auditor:
                       step.source_revision_ids,
                       step.destination_revision_ids, self.table.name)
 
+    def run_migrations(self, context, **kw):
+        """Run the migrations of ``env.py``: call it in place of
+        ``with context.begin_transaction(): context.run_migrations(**kw)``.
+
+        Online, it makes sure the history table is ready (adding missing
+        columns, or failing with :class:`TableSetupError`) before any
+        step runs, and times the run's first step from here.  When the
+        migrations raise (``KeyboardInterrupt`` included), it records a
+        ``'failed'`` row, if the Auditor records failures, in a
+        transaction of its own after the rollback, then re-raises the
+        very same exception; if that row cannot be written, it logs a
+        warning instead.  Offline it only runs the migrations.
+        """
+        if context.is_offline_mode():
+            with context.begin_transaction():
+                context.run_migrations(**kw)
+            return
+        ctx = context.get_context()
+        record.run_of(ctx).start()
+        callers_transaction = ctx.connection.in_transaction()
+        if self.complete_table:
+            if _ddl_commits_by_itself(ctx):
+                self._aside(ctx.connection.engine, self._complete_table, ctx)
+            else:
+                self._complete_table(ctx.connection, ctx)
+        try:
+            with context.begin_transaction():
+                context.run_migrations(**kw)
+        except BaseException as error:
+            if self.record_failures and not isinstance(error, GeneratorExit):
+                self._record_failure(ctx, error, kw, callers_transaction)
+            raise
+
+    def _record_failure(self, ctx, error, run_args, callers_transaction):
+        run = record.run_of(ctx)
+        run.step_ended()
+        connection = ctx.connection
+        try:
+            if not callers_transaction and connection.in_transaction():
+                connection.rollback()
+            heads = ctx.get_current_heads()
+            scripts = getattr(ctx.environment_context, 'script', None)
+            revision, is_upgrade = record.failed_script(error, scripts)
+            if revision is None:
+                revision, is_upgrade = _requested_target(ctx, scripts), True
+            step = record.FailedAttempt(
+                getattr(scripts, 'revision_map', None), revision,
+                is_upgrade, heads)
+            run.failure = error
+            try:
+                row = self.make_row(ctx=ctx, step=step, heads=heads,
+                                    run_args=run_args)
+            finally:
+                run.failure = None
+            self._ensure_table(ctx)
+            connection.execute(self._insert, row)
+            if not callers_transaction:
+                connection.commit()
+        except Exception as problem:
+            log.warning('could not record the failed attempt in %s: %s',
+                        self.table.name, record.describe_failure(
+                            problem, connection.engine.url))
+        else:
+            log.info('recorded a failed attempt at %s in %s', revision,
+                     self.table.name)
+
+    def _insert_offline(self, ctx, row):
+        if ctx not in self._contexts_with_table:
+            ctx.impl.execute(CreateTable(self.table, if_not_exists=True))
+            if not _lacks_create_index_if_not_exists(ctx.dialect):
+                for index in sorted(self.table.indexes,
+                                    key=lambda i: i.name):
+                    ctx.impl.execute(CreateIndex(index, if_not_exists=True))
+            self._contexts_with_table.add(ctx)
+        with compat.standard_conforming_strings(ctx.dialect):
+            if any(isinstance(value, ClauseElement)
+                   for value in row.values()):
+                ctx.impl.execute(self.table.insert().values(row))
+            else:
+                ctx.impl.bulk_insert(self.table, [row])  # as literals
+
     def _ensure_table(self, ctx):
-        """Create the table where it is missing, once per context; return
-        the connection's :class:`_ConnectionState`."""
+        """Create the table where it is missing (or complete it), once
+        per context; return the connection's :class:`_ConnectionState`."""
         connection = ctx.connection
         state = self._connections.get(connection)
         if state is None:
@@ -288,11 +444,61 @@ class Auditor:
                 event.listen(connection, name, self._forget)
         if ctx not in state.contexts:
             if _ddl_commits_by_itself(ctx):
-                self._create_table_aside(connection.engine)
+                self._aside(connection.engine, self._create_table, ctx)
             else:
-                self.table.create(connection, checkfirst=True)
+                self._create_table(connection, ctx)
             state.contexts.add(ctx)
         return state
+
+    def _create_table(self, connection, ctx):
+        if self.complete_table and ctx not in self._completed:
+            self._complete_table(connection, ctx)
+        self.table.create(connection, checkfirst=True)
+
+    def _complete_table(self, connection, ctx):
+        """Add to an existing table the columns and indexes it lacks."""
+        inspector = inspect(connection)
+        table = self.table
+        if inspector.has_table(table.name, schema=table.schema):
+            have = {c['name'] for c in inspector.get_columns(
+                table.name, schema=table.schema)}
+            columns = [c for c in table.columns if c.name not in have]
+            have = {i['name'] for i in inspector.get_indexes(
+                table.name, schema=table.schema)}
+            indexes = [i for i in table.indexes if i.name not in have]
+            if columns or indexes:
+                self._complete(connection, columns, indexes)
+        self._completed.add(ctx)
+
+    def _complete(self, connection, columns, indexes):
+        """Add ``columns`` (as nullable) and ``indexes`` to the table."""
+        from alembic.operations import Operations
+        from alembic.runtime.migration import MigrationContext
+        table = self.table
+        operations = Operations(MigrationContext.configure(connection))
+        try:
+            for column in columns:
+                operations.add_column(
+                    table.name, Column(column.name, column.type),
+                    schema=table.schema)
+                log.info('added column %s to table %s', column.name,
+                         table.name)
+            for index in indexes:
+                operations.create_index(
+                    index.name, table.name,
+                    [column.name for column in index.columns],
+                    schema=table.schema)
+                log.info('added index %s to table %s', index.name,
+                         table.name)
+        except DBAPIError as error:
+            raise TableSetupError(
+                'table %s lacks column(s) %s and they could not be added '
+                '(%s); have its owner run: %s' % (
+                    table.name, ', '.join(c.name for c in columns) or '-',
+                    _first_line(error.orig),
+                    ' '.join(alter_statements(table, columns,
+                                              connection.dialect)))) \
+                from None
 
     def _write_held_rows(self, connection, *args):
         # Called by SQLAlchemy just before the (sub)transaction ends or a
@@ -313,8 +519,9 @@ class Auditor:
         if state is not None:
             state.rows = []
             state.contexts.clear()
+        self._completed.clear()
 
-    def _create_table_aside(self, engine):
+    def _aside(self, engine, create, ctx):
         # DDL would commit the step's transaction (MySQL, MariaDB, Oracle):
         # create the table on another connection, so that the step's
         # alembic_version update still commits only with its row.
@@ -322,10 +529,49 @@ class Auditor:
         for attempt in range(TABLE_CREATE_ATTEMPTS):
             try:
                 with engine.connect() as other:
-                    self.table.create(other, checkfirst=True)
+                    create(other, ctx)
                     other.commit()
                 return
             except DBAPIError:
                 if attempt == TABLE_CREATE_ATTEMPTS - 1:
                     raise
                 time.sleep(0.05 * (attempt + 1))
+
+
+def _lacks_create_index_if_not_exists(dialect):
+    # MySQL, unlike MariaDB, has no CREATE INDEX IF NOT EXISTS.
+    return dialect.name == 'mysql' and not getattr(dialect, 'is_mariadb',
+                                                   False)
+
+
+def alter_statements(table, columns, dialect):
+    """``ALTER TABLE ... ADD COLUMN`` statements adding ``columns`` (as
+    nullable) to ``table`` on ``dialect``, each ending in ``;``."""
+    preparer = dialect.identifier_preparer
+    return ['ALTER TABLE %s ADD COLUMN %s %s;' % (
+        preparer.format_table(table), preparer.quote(column.name),
+        column.type.compile(dialect)) for column in columns]
+
+
+def _first_line(error):
+    text = str(error).strip()
+    return text.split('\n', 1)[0] if text else type(error).__name__
+
+
+def _requested_target(ctx, scripts):
+    """The revision the command was asked for, where the failed script
+    cannot be told from the traceback."""
+    try:
+        argument = ctx.environment_context.get_revision_argument()
+    except Exception:
+        return None
+    if scripts is not None:
+        try:
+            found = scripts.get_revisions(argument)
+        except Exception:
+            found = ()
+        if len(found) == 1 and found[0] is not None:
+            return found[0].revision
+    if isinstance(argument, (tuple, list)):
+        argument = values.DEFAULT_SEPARATOR.join(argument)
+    return argument

@@ -17,13 +17,14 @@ if config.config_file_name is not None and config.attributes.get(
 
 target_metadata = None  # or your models' MetaData, for autogenerate
 
-# One row per applied step in table "alembic_version_history".  A program
+# One row per applied step in table "alembic_version_history", with who ran
+# it, where, how long it took and which script ran (details=True).  A program
 # that runs Alembic through its API may pass an Auditor of its own (False
 # for none), a connection and more configure() options in config.attributes.
 auditor = config.attributes.get("auditor")
 if auditor is None:
     auditor = audit_alembic.Auditor.create(
-        os.environ.get("APP_VERSION", "dev")
+        os.environ.get("APP_VERSION", "dev"), details=True
     )
 options = dict(config.attributes.get("configure_options", {}))
 if auditor:
@@ -38,16 +39,23 @@ def run_migrations_offline():
         dialect_opts={"paramstyle": "named"},
         **options,
     )
-    with context.begin_transaction():
-        context.run_migrations()
+    run_migrations()
 
 
 def run_migrations_on(connection):
     context.configure(
         connection=connection, target_metadata=target_metadata, **options
     )
-    with context.begin_transaction():
-        context.run_migrations()
+    run_migrations()
+
+
+def run_migrations():
+    if auditor:
+        # Like the two lines below, and records a failed attempt too.
+        auditor.run_migrations(context)
+    else:
+        with context.begin_transaction():
+            context.run_migrations()
 
 
 def run_migrations_online():

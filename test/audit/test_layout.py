@@ -11,7 +11,8 @@ PACKAGE = os.path.join(paths.PACKAGE_ROOT, 'audit_alembic')
 #: Modules the library is made of: they import none of the others.
 LIBRARY = {'audit_alembic.auditor', 'audit_alembic.values',
            'audit_alembic.exc', 'audit_alembic.compat',
-           'audit_alembic.paths', 'audit_alembic.masking'}
+           'audit_alembic.paths', 'audit_alembic.masking',
+           'audit_alembic.record'}
 
 
 def package_modules():
