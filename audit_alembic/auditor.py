@@ -59,21 +59,21 @@ def detail_columns():
     """New ``(Column, value)`` pairs of the detail columns, as
     ``Auditor.create(details=True)`` adds them; all nullable, so that
     they can be added to an existing table."""
-    message = Column(record.MESSAGE_COLUMN, String(record.MESSAGE_LENGTH))
-    error = Column(record.ERROR_COLUMN, String(record.ERROR_LENGTH))
+    message = Column(values.MESSAGE_COLUMN, String(record.MESSAGE_LENGTH))
+    error = Column(values.ERROR_COLUMN, String(record.ERROR_LENGTH))
     return [
-        (Column(record.RUN_ID_COLUMN, String(36)),
+        (Column(values.RUN_ID_COLUMN, String(36)),
          DetailColumnValues.run_id),
-        (Column(record.STATUS_COLUMN, String(16)),
+        (Column(values.STATUS_COLUMN, String(16)),
          DetailColumnValues.status),
-        (Column(record.DB_USER_COLUMN, String(255)),
+        (Column(values.DB_USER_COLUMN, String(255)),
          DetailColumnValues.db_user),
-        (Column(record.OS_USER_COLUMN, String(255)),
+        (Column(values.OS_USER_COLUMN, String(255)),
          DetailColumnValues.os_user),
-        (Column(record.HOST_COLUMN, String(255)), DetailColumnValues.host),
-        (Column(record.DURATION_COLUMN, Integer),
+        (Column(values.HOST_COLUMN, String(255)), DetailColumnValues.host),
+        (Column(values.DURATION_COLUMN, Integer),
          DetailColumnValues.duration_ms),
-        (Column(record.CHECKSUM_COLUMN, String(64)),
+        (Column(values.CHECKSUM_COLUMN, String(64)),
          DetailColumnValues.script_checksum),
         (message, DetailColumnValues.message),
         (error, DetailColumnValues.error),
@@ -278,7 +278,7 @@ class Auditor:
                 name='alembic_versions_nonnull'))
         if details:
             schema = table.schema
-            for column in (change_time, table.c[record.RUN_ID_COLUMN]):
+            for column in (change_time, table.c[values.RUN_ID_COLUMN]):
                 Index(index_name(table_name, schema, column.name), column)
         return cls(table, column_values, record_failures=details,
                    complete_table=details)

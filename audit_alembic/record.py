@@ -18,21 +18,6 @@ from .masking import hide_passwords
 from .masking import hide_secrets
 from .values import CommonColumnValues
 
-#: The names of the detail columns, as ``Auditor.create(details=True)``
-#: defines them (in this order, after the standard ones).
-RUN_ID_COLUMN = 'run_id'
-STATUS_COLUMN = 'status'
-DB_USER_COLUMN = 'db_user'
-OS_USER_COLUMN = 'os_user'
-HOST_COLUMN = 'host'
-DURATION_COLUMN = 'duration_ms'
-CHECKSUM_COLUMN = 'script_checksum'
-MESSAGE_COLUMN = 'message'
-ERROR_COLUMN = 'error'
-DETAIL_COLUMNS = (RUN_ID_COLUMN, STATUS_COLUMN, DB_USER_COLUMN,
-                  OS_USER_COLUMN, HOST_COLUMN, DURATION_COLUMN,
-                  CHECKSUM_COLUMN, MESSAGE_COLUMN, ERROR_COLUMN)
-
 #: The values of ``status``.
 OK = 'ok'
 FAILED = 'failed'

@@ -21,6 +21,20 @@ OPERATION_COLUMN = 'operation_type'
 DIRECTION_COLUMN = 'operation_direction'
 USER_VERSION_COLUMN = 'user_version'
 CHANGE_TIME_COLUMN = 'changed_at'
+#: The names of the detail columns ``Auditor.create(details=True)`` adds,
+#: in their order (see :class:`.DetailColumnValues`).
+RUN_ID_COLUMN = 'run_id'
+STATUS_COLUMN = 'status'
+DB_USER_COLUMN = 'db_user'
+OS_USER_COLUMN = 'os_user'
+HOST_COLUMN = 'host'
+DURATION_COLUMN = 'duration_ms'
+CHECKSUM_COLUMN = 'script_checksum'
+MESSAGE_COLUMN = 'message'
+ERROR_COLUMN = 'error'
+DETAIL_COLUMNS = (RUN_ID_COLUMN, STATUS_COLUMN, DB_USER_COLUMN,
+                  OS_USER_COLUMN, HOST_COLUMN, DURATION_COLUMN,
+                  CHECKSUM_COLUMN, MESSAGE_COLUMN, ERROR_COLUMN)
 
 
 class CommonColumnValues:

@@ -1,13 +1,15 @@
 #!/usr/bin/env python
-"""What recording costs: upgrade + downgrade of N revisions, audited or not.
+"""What recording costs: upgrade + downgrade of N revisions, bare (no
+Auditor), audited (``Auditor.create``) and audited with details
+(``details=True``).
 
-    python bench/audit_overhead.py [--url URL] [-n 200] [--rounds 5]
+    python bench/audit_overhead.py [--url URL] [-n 200] [--rounds 15]
 
 Builds one scratch Alembic project with N revisions, each creating a
-table, and times ``upgrade head`` followed by ``downgrade base`` with and
-without an Auditor, alternating the two in one process so that both see
-the same machine.  Prints the median time of each and the median of the
-rounds' ratios audited/bare.
+table, and times ``upgrade head`` followed by ``downgrade base`` in the
+three ways, alternating them in one process so that all see the same
+machine.  Prints the median time of each and the medians of the rounds'
+ratios audited/bare and details/audited.
 The default target is a SQLite file in a temporary directory.
 """
 import argparse
@@ -55,37 +57,47 @@ def main(argv=None):
     url = args.url or 'sqlite:///%s' % os.path.join(directory, 'bench.db')
     engine = create_engine(url)
     revisions = chain(args.revisions)
-    bare = ScratchEnvironment(engine, revisions, auditor=False)
-    audited = ScratchEnvironment(engine, revisions,
-                                 auditor=Auditor.create('bench'))
-    times = {'bare': [], 'audited': []}
+    environments = {
+        'bare': ScratchEnvironment(engine, revisions, auditor=False),
+        'audited': ScratchEnvironment(engine, revisions,
+                                      auditor=Auditor.create('bench')),
+        'details': ScratchEnvironment(
+            engine, revisions,
+            auditor=Auditor.create('bench', details=True)),
+    }
+    times = {name: [] for name in environments}
     try:
-        timed(bare)  # warm up imports and caches
+        timed(environments['details'])  # warm up imports and caches
+        order = list(environments.items())
         for round_ in range(args.rounds):
-            # ABBA: the first of a pair in one round is second in the next.
-            order = [('bare', bare), ('audited', audited)]
-            for name, env in order if round_ % 2 else order[::-1]:
+            # Each round starts with another of the three.
+            shift = round_ % len(order)
+            for name, env in order[shift:] + order[:shift]:
                 times[name].append(timed(env))
-            print('round %d: bare %.3fs, audited %.3fs' % (
-                round_ + 1, times['bare'][-1], times['audited'][-1]),
+            print('round %d: %s' % (round_ + 1, ', '.join(
+                '%s %.3fs' % (name, times[name][-1]) for name in times)),
                 flush=True)
-        rows = len(audited.history())
+        rows = len(environments['details'].history())
     finally:
-        bare.close()
-        audited.close()
+        for env in environments.values():
+            env.close()
         engine.dispose()
         shutil.rmtree(directory, ignore_errors=True)
 
     print('%s, %d revisions, %d rounds (%d audit rows written)' % (
         engine.url.render_as_string(hide_password=True), args.revisions,
         args.rounds, rows))
-    print('median upgrade+downgrade: bare %.3fs, audited %.3fs' % (
-        statistics.median(times['bare']), statistics.median(times['audited'])))
-    # Each round times both back to back, so their ratio cancels most of
-    # the machine's slow drifts (disk flushes, other processes).
-    ratios = [a / b for a, b in zip(times['audited'], times['bare'])]
-    print('ratio audited/bare: median %.3f (rounds: %.3f to %.3f)' % (
-        statistics.median(ratios), min(ratios), max(ratios)))
+    print('median upgrade+downgrade: %s' % ', '.join(
+        '%s %.3fs' % (name, statistics.median(times[name]))
+        for name in times))
+    # Each round times all three back to back, so their ratios cancel
+    # most of the machine's slow drifts (disk flushes, other processes).
+    for over, under in (('audited', 'bare'), ('details', 'audited'),
+                        ('details', 'bare')):
+        ratios = [a / b for a, b in zip(times[over], times[under])]
+        print('ratio %s/%s: median %.3f (rounds: %.3f to %.3f)' % (
+            over, under, statistics.median(ratios), min(ratios),
+            max(ratios)))
 
 
 if __name__ == '__main__':

@@ -6,6 +6,7 @@ not grow with the size of the table.
 """
 import argparse
 import datetime
+import functools
 import re
 import sys
 
@@ -16,6 +17,7 @@ from ..values import DEFAULT_SEPARATOR
 from ..values import ID_COLUMN
 from ..values import NEW_VERSION_COLUMN
 from ..values import OLD_VERSION_COLUMN
+from ..values import RUN_ID_COLUMN
 from . import options
 from . import output
 from .layout import TableLayout
@@ -28,6 +30,7 @@ examples:
   audit-alembic history                      # sqlalchemy.url of ./alembic.ini
   audit-alembic history --last 20
   audit-alembic history --revision ae1027a6acf --format json
+  audit-alembic history --run 3f2a1b9c --all-columns
   audit-alembic history --url postgresql+psycopg://me@db/app --format csv
 
 times are UTC; --since takes a date or an ISO-8601 time (UTC unless it
@@ -52,10 +55,16 @@ def add_parser(commands):
                          help='only steps recorded at or after TIMESTAMP')
     filters.add_argument('--last', metavar='N', type=options.positive_int,
                          help='only the N most recent steps')
+    filters.add_argument('--run', metavar='RUN_ID', dest='run_id',
+                         help='only the steps of one Alembic run: a run_id, '
+                              'or its start as the table shows it')
     group = parser.add_argument_group('output')
     group.add_argument('--format', choices=output.FORMATS, default='table',
                        help='an aligned table (default), or every column '
                             'as JSON or CSV with ISO-8601 times')
+    group.add_argument('--all-columns', action='store_true',
+                       help='in the table, every column in full (by '
+                            'default the details are summed up)')
     return parser
 
 
@@ -65,11 +74,13 @@ def run(args):
     show_history(
         options.database_url(args), layout.table_name, schema=layout.schema,
         revision=args.revision, since=args.since, last=args.last,
-        output_format=args.format, out=sys.stdout, layout=layout)
+        run_id=args.run_id, output_format=args.format, out=sys.stdout,
+        layout=layout, all_columns=args.all_columns)
 
 
 def show_history(url, table_name, schema=None, revision=None, since=None,
-                 last=None, output_format='table', out=None, layout=None):
+                 last=None, output_format='table', out=None, layout=None,
+                 run_id=None, all_columns=False):
     """Write the rows of history table ``table_name`` of ``url`` to ``out``.
 
     :param layout: a :class:`~.layout.TableLayout` naming the table's
@@ -77,17 +88,21 @@ def show_history(url, table_name, schema=None, revision=None, since=None,
     :param revision: only rows from or to this revision.
     :param since: only rows changed at or after this naive UTC datetime.
     :param last: only the ``last`` most recent rows (still oldest first).
+    :param run_id: only rows of the run whose ``run_id`` starts so.
     :param output_format: ``'table'``, ``'json'`` or ``'csv'``.
+    :param all_columns: in a table, every column in full.
     :raise CommandError: if the database or the table cannot be read.
     """
     write = output.WRITERS[output_format]
+    if output_format == 'table':
+        write = functools.partial(write, all_columns=all_columns)
     out = out or sys.stdout
     layout = layout or TableLayout()
     with database.connect(url) as connection:
         table = reflect_table(connection, table_name, schema, url)
         query = select_history(table, revision=revision, since=since,
                                last=last, dialect=connection.dialect,
-                               layout=layout)
+                               layout=layout, run_id=run_id)
         write(table, stream_rows(connection, query, newest_first=bool(last)),
               out, layout)
 
@@ -112,7 +127,7 @@ def reflect_table(connection, name, schema, url):
 
 
 def select_history(table, revision=None, since=None, last=None,
-                   dialect=None, layout=None):
+                   dialect=None, layout=None, run_id=None):
     """The SELECT of the rows to show, oldest first.
 
     With ``last``, newest first instead, limited to ``last`` rows: the
@@ -131,6 +146,13 @@ def select_history(table, revision=None, since=None, last=None,
     if since is not None:
         changed_at = layout.column(table, CHANGE_TIME_COLUMN, '--since')
         query = query.where(changed_at >= since)
+    if run_id is not None:
+        if RUN_ID_COLUMN not in table.c:
+            raise CommandError(
+                '--run needs column %s, which table %s lacks; the table of '
+                'Auditor.create(details=True) has it'
+                % (RUN_ID_COLUMN, table.fullname))
+        query = query.where(*starts_with(table.c[RUN_ID_COLUMN], run_id))
     id_name = layout.name(ID_COLUMN)
     order = ([table.c[id_name]] if id_name in table.c
              else list(table.primary_key))
@@ -242,6 +264,15 @@ def _lenient_type(wrapped):
                     return value
             return lenient
     return Lenient()
+
+
+def starts_with(column, prefix):
+    """Conditions: ``column`` starts with ``prefix``, as a range of the
+    column's index (``LIKE`` would miss it on some databases)."""
+    if not prefix:
+        return [column.isnot(None)]
+    after = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return [column >= prefix, column < after]
 
 
 def revision_matches(column, revision, separator=DEFAULT_SEPARATOR):

@@ -11,31 +11,44 @@ import json
 
 from ..values import CHANGE_TIME_COLUMN as CHANGE_TIME
 from ..values import DEFAULT_SEPARATOR as SEPARATOR
+from ..values import DETAIL_COLUMNS
 from ..values import DIRECTION_COLUMN as DIRECTION
+from ..values import DURATION_COLUMN
+from ..values import ERROR_COLUMN
+from ..values import HOST_COLUMN
 from ..values import ID_COLUMN as ID
 from ..values import NEW_VERSION_COLUMN as NEW_VERSION
 from ..values import OLD_VERSION_COLUMN as OLD_VERSION
 from ..values import OPERATION_COLUMN as KIND
+from ..values import OS_USER_COLUMN
+from ..values import RUN_ID_COLUMN
+from ..values import STATUS_COLUMN
 from ..values import USER_VERSION_COLUMN as USER_VERSION
 from .layout import TableLayout
 
 #: Rows per aligned block of table output.
 BATCH_SIZE = 1000
 BASE = '<base>'
+#: How much of a run id and of an error the table shows, unless asked
+#: for every column in full.
+RUN_ID_SHOWN = 8
+ERROR_SHOWN = 60
 
 
-def write_table(table, batches, out, layout=None):
+def write_table(table, batches, out, layout=None, all_columns=False):
     """Write the rows as an aligned table: id, time, direction, kind,
     from -> to, user version, then any other columns (``layout``, a
     :class:`~.layout.TableLayout`, names them; by default as
-    ``Auditor.create`` does).
+    ``Auditor.create`` does).  Of the detail columns, only the status,
+    the run (its id's start), the duration, who ran the step and where,
+    and the start of the error are shown, unless ``all_columns``.
 
     Columns are as wide as their widest value in the first
     :data:`BATCH_SIZE` rows; later rows only ever widen them, so a long
     listing needs no more memory than a short one.
     """
     headers, cells = _table_layout(table, _arrow(out),
-                                   layout or TableLayout())
+                                   layout or TableLayout(), all_columns)
     right = [header == ID for header in headers]
     widths = [len(header) for header in headers]
     started = False
@@ -64,7 +77,7 @@ def _write_header(out, headers, widths, right):
     out.write(template.format(*['-' * w for w in widths]).rstrip() + '\n')
 
 
-def _table_layout(table, arrow, layout):
+def _table_layout(table, arrow, layout, all_columns=False):
     """Headers, and a function per header turning a row into its cell."""
     names = [column.name for column in table.columns]
     position = {name: i for i, name in enumerate(names)}
@@ -99,10 +112,50 @@ def _table_layout(table, arrow, layout):
             old, new)
     if at(USER_VERSION) is not None:
         add('user version', text_of(at(USER_VERSION)), at(USER_VERSION))
+    details = STATUS_COLUMN in position and RUN_ID_COLUMN in position
+    if details and not all_columns:
+        _add_details(add, position.get, shown)
     for index, name in enumerate(names):
         if index not in shown:
             add(_text(name), text_of(index), index)
     return headers, cells
+
+
+def _add_details(add, at, shown):
+    """The cells summing up the detail columns of a table made with
+    ``details=True``; the others of them are hidden."""
+    def text_of(i, most=None):
+        return lambda row: _text(row[i])[:most]
+
+    add('status', text_of(at(STATUS_COLUMN)))
+    add('run', text_of(at(RUN_ID_COLUMN), RUN_ID_SHOWN))
+    if at(DURATION_COLUMN) is not None:
+        add('took', lambda row, i=at(DURATION_COLUMN): _duration(row[i]))
+    user, host = at(OS_USER_COLUMN), at(HOST_COLUMN)
+    if user is not None and host is not None:
+        add('by', lambda row: '@'.join(
+            _text(row[i]) for i in (user, host) if row[i] is not None))
+    if at(ERROR_COLUMN) is not None:
+        add('error', lambda row, i=at(ERROR_COLUMN): _first_line(
+            row[i], ERROR_SHOWN))
+    shown.update(at(name) for name in DETAIL_COLUMNS)
+
+
+def _duration(value):
+    if value is None:
+        return ''
+    if isinstance(value, int) and value >= 10000:
+        return '%.1f s' % (value / 1000)
+    return '%s ms' % _text(value)
+
+
+def _first_line(value, most):
+    if value is None:
+        return ''
+    text = str(value).strip().split('\n', 1)[0]
+    if len(text) > most:
+        text = text[:most - 3] + '...'
+    return _text(text)
 
 
 def _arrow(out):

@@ -26,12 +26,12 @@ from audit_alembic import exc
 from audit_alembic import paths
 from audit_alembic.auditor import TableSetupError
 from audit_alembic.auditor import index_name
-from audit_alembic.record import DETAIL_COLUMNS
 from audit_alembic.record import script_checksum
 from audit_alembic.testing.fixtures import Rev
 from audit_alembic.testing.fixtures import ScratchEnvironment
 from audit_alembic.testing.fixtures import TestBase
 from audit_alembic.values import DEFAULT_TABLE_NAME
+from audit_alembic.values import DETAIL_COLUMNS
 from test.audit.graphs import LINEAR
 from test.audit.test_offline import statements
 
@@ -232,8 +232,8 @@ class ChecksumTest(TestBase):
 class FailedAttemptTest(DetailsTestBase):
 
     def test_failure_leaves_one_failed_row_and_reraises_the_original(self):
-        env = self.details_env([Rev('A'), Rev('B', 'A', upgrade=RAISE_ERROR,
-                                               downgrade='pass')])
+        env = self.details_env([
+            Rev('A'), Rev('B', 'A', upgrade=RAISE_ERROR, downgrade='pass')])
         env.run('upgrade', 'A')
         try:
             env.run('upgrade', 'head')
@@ -260,8 +260,8 @@ class FailedAttemptTest(DetailsTestBase):
         self.assertIsNotNone(failed['duration_ms'])
 
     def test_failed_downgrade(self):
-        env = self.details_env([Rev('A'), Rev('B', 'A', upgrade='pass',
-                                               downgrade=RAISE_ERROR)])
+        env = self.details_env([
+            Rev('A'), Rev('B', 'A', upgrade='pass', downgrade=RAISE_ERROR)])
         env.run('upgrade', 'head')
         with self.assertRaises(RuntimeError):
             env.run('downgrade', 'A')
