@@ -203,3 +203,75 @@ class OtherTableTest(CLITestCase):
         data = json.loads(self.assertSucceeds(as_json))
         self.assertEqual([item['host'] for item in data], ['build-7'] * 2)
         self.assertEqual(set(data[0]), set(COLUMNS) | {'host'})
+
+
+class DetailsHistoryTest(CLITestCase):
+    """A table of ``Auditor.create(details=True)``: two runs, the second
+    with a failed attempt."""
+
+    __backend__ = True
+
+    def setUp(self):
+        super().setUp()
+        self.db = self.audited_database(
+            [Rev('A'), Rev('B', 'A'),
+             Rev('C', 'B', upgrade='raise ValueError("bad data in row 7")',
+                 downgrade='pass')],
+            auditor=Auditor.create('3.0', details=True))
+        self.db.run('upgrade', 'B')
+        with self.assertRaises(ValueError):
+            self.db.run('upgrade', 'head')
+        self.rows = self.db.rows()
+
+    def history(self, *args):
+        return self.main('history', '--url', self.db.url_text, *args)
+
+    def test_table_sums_up_the_details(self):
+        headers, lines = parse_table(self.assertSucceeds(self.history()))
+        self.assertEqual(headers, HEADERS + ['status', 'run', 'took', 'by',
+                                             'error'])
+        by = '%s@%s' % (self.rows[0]['os_user'], self.rows[0]['host'])
+        self.assertEqual([line[6:] for line in lines], [
+            ['ok', row['run_id'][:8], '%d ms' % row['duration_ms'], by, '']
+            for row in self.rows[:2]] + [
+            ['failed', self.rows[2]['run_id'][:8],
+             '%d ms' % self.rows[2]['duration_ms'], by,
+             'ValueError: bad data in row 7']])
+
+    def test_all_columns(self):
+        headers, lines = parse_table(self.assertSucceeds(
+            self.history('--all-columns')))
+        self.assertEqual(headers[:6], HEADERS)
+        self.assertEqual(headers[6:], [
+            'run_id', 'status', 'db_user', 'os_user', 'host', 'duration_ms',
+            'script_checksum', 'message', 'error'])
+        self.assertEqual([line[6] for line in lines],
+                         [row['run_id'] for row in self.rows])
+        self.assertEqual([line[12] for line in lines],
+                         [row['script_checksum'] for row in self.rows])
+
+    def test_json_has_every_column(self):
+        data = json.loads(self.assertSucceeds(self.history('--format',
+                                                           'json')))
+        self.assertEqual(set(data[0]), set(self.rows[0]))
+        self.assertEqual(data[2]['error'], 'ValueError: bad data in row 7')
+        self.assertEqual(data[2]['status'], 'failed')
+
+    def test_run_filter(self):
+        first, second = self.rows[0]['run_id'], self.rows[2]['run_id']
+        for run_id, expected in ((first, [1, 2]), (second, [3]),
+                                 (second[:8], [3])):
+            output = self.assertSucceeds(self.history(
+                '--run', run_id, '--format', 'csv'))
+            self.assertEqual([int(row[0]) for row in parse_csv(output)[1:]],
+                             [self.rows[i - 1]['id'] for i in expected])
+        _, lines = parse_table(self.assertSucceeds(self.history(
+            '--run', 'ffffffff-no-such-run')))
+        self.assertEqual(lines, [])
+
+    def test_run_filter_needs_a_run_id_column(self):
+        db = self.audited_database(GRAPH[:1])
+        db.run('upgrade', 'head')
+        self.assertFails(self.main('history', '--url', db.url_text,
+                                   '--run', 'abc'),
+                         '--run needs column run_id')
