@@ -28,8 +28,12 @@ USER_VERSION = 'myapp 1.0'
 VERSION_TABLE = 'alembic_version'
 SCRIPTS = 'migrations'
 SQLITE_FILE = 'demo.db'
-#: The Alembic commands the demo runs, in order.
-COMMANDS = (('upgrade', 'head'), ('downgrade', '-1'), ('stamp', 'head'))
+#: The Alembic commands the demo runs, in order; the first fails on
+#: purpose, in the last revision's script, and the second succeeds.
+COMMANDS = (('upgrade', 'head'), ('upgrade', 'head'), ('downgrade', '-1'),
+            ('stamp', 'head'))
+#: What the last revision's first try raises.
+FIRST_TRY_ERROR = 'the first try of this step fails, on purpose'
 
 #: (id, message, upgrade body, downgrade body) of the demo's revisions,
 #: after the three of Alembic's tutorial.
@@ -49,7 +53,14 @@ REVISIONS = (
      'with op.batch_alter_table("demo_account") as batch_op:\n'
      '        batch_op.drop_column("last_transaction_date")'),
     ('27c6a30d7c24', 'add an invoice table',
-     'op.create_table(\n'
+     'import os\n'
+     '\n'
+     '    # Fail on the first try, as a step can in real life.\n'
+     '    first_try = os.path.join(os.path.dirname(__file__), "first_try")\n'
+     '    if not os.path.exists(first_try):\n'
+     '        open(first_try, "w").close()\n'
+     '        raise RuntimeError("%s")\n'
+     '    op.create_table(\n' % FIRST_TRY_ERROR +
      '        "demo_invoice",\n'
      '        sa.Column("id", sa.Integer, primary_key=True),\n'
      '        sa.Column("account_id", sa.Integer,\n'
@@ -66,8 +77,9 @@ TABLES = ('demo_invoice', 'demo_account', VERSION_TABLE, DEFAULT_TABLE_NAME)
 EPILOG = '''\
 The demo creates an Alembic project in a temporary directory with
 `alembic init`, puts Audit-Alembic's env.py in it, adds three revisions
-and runs `alembic upgrade head`, `alembic downgrade -1` and `alembic stamp
-head` before printing the history table.  With --url it refuses a
+(the last fails on its first try) and runs `alembic upgrade head` twice,
+`alembic downgrade -1` and `alembic stamp head` before printing the
+history table.  With --url it refuses a
 database that already has its tables, and drops them again afterwards
 unless --keep is given.
 '''
@@ -124,7 +136,10 @@ def show_demo(url=None, keep=None, out=None):
         _build(directory, ini_url, private)
         _introduce(out, directory, ini_url if url is None
                    else masked(db_url), private)
-        for command in COMMANDS:
+        _run_alembic(directory, COMMANDS[0], out, expected_error=(
+            FIRST_TRY_ERROR))
+        out.write('(Audit-Alembic recorded the failed attempt; try again:)\n')
+        for command in COMMANDS[1:]:
             _run_alembic(directory, command, out)
         out.write('\n$ audit-alembic history\n')
         from .history import show_history
@@ -314,12 +329,16 @@ def _introduce(out, directory, shown_url, private):
               '                        user version %r\n'
               % (SCRIPTS, USER_VERSION))
     for i, (revision, message, _, _) in enumerate(REVISIONS):
-        out.write('  %-20s  %s %s\n' % (
-            '%s/versions/' % SCRIPTS if i == 0 else '', revision, message))
+        out.write('  %-20s  %s %s%s\n' % (
+            '%s/versions/' % SCRIPTS if i == 0 else '', revision, message,
+            ' (fails on its first try)' if i == len(REVISIONS) - 1 else ''))
 
 
-def _run_alembic(directory, arguments, out):
-    """Run ``alembic ARGUMENTS`` in ``directory``, as the user would."""
+def _run_alembic(directory, arguments, out, expected_error=None):
+    """Run ``alembic ARGUMENTS`` in ``directory``, as the user would.
+
+    With ``expected_error``, the command must fail with that message: its
+    output is shown without the traceback."""
     shown = 'alembic ' + ' '.join(arguments)
     out.write('\n$ %s\n' % shown)
     out.flush()
@@ -333,7 +352,27 @@ def _run_alembic(directory, arguments, out):
             stderr=subprocess.STDOUT, text=True)
     except OSError as err:
         raise CommandError('cannot run %s: %s' % (shown, err)) from None
+    if expected_error is not None and result.returncode and \
+            expected_error in result.stdout:
+        out.write(_without_traceback(result.stdout))
+        return
     out.write(result.stdout)
-    if result.returncode:
+    if result.returncode or expected_error is not None:
         raise CommandError('`%s` failed with exit status %d (its output is '
                            'above)' % (shown, result.returncode))
+
+
+def _without_traceback(text):
+    """``text`` with each Python traceback cut down to its last line."""
+    lines, skipped = [], 0
+    for line in text.splitlines(keepends=True):
+        if line.startswith('Traceback (most recent call last)'):
+            skipped = 1
+        elif skipped and line.startswith((' ', '\t')):
+            skipped += 1
+        else:
+            if skipped:
+                lines.append('[%d lines of traceback]\n' % skipped)
+            skipped = 0
+            lines.append(line)
+    return ''.join(lines)

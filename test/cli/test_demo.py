@@ -16,34 +16,56 @@ from test.cli.support import child_environment
 from test.cli.support import parse_table
 from test.cli.support import url_text
 
-COMMANDS = ['$ alembic upgrade head', '$ alembic downgrade -1',
-            '$ alembic stamp head', '$ audit-alembic history',
-            '$ audit-alembic status', '$ audit-alembic verify']
-#: direction, kind and "from -> to" of the rows the demo leaves.
+COMMANDS = ['$ alembic upgrade head', '$ alembic upgrade head',
+            '$ alembic downgrade -1', '$ alembic stamp head',
+            '$ audit-alembic history', '$ audit-alembic status',
+            '$ audit-alembic verify']
+HISTORY = COMMANDS.index('$ audit-alembic history')
+#: direction, kind, "from -> to" and status of the rows the demo leaves
+#: where each step commits by itself (SQLite, MariaDB).
 STEPS = [
-    ['up', 'migration', '<base> \u2192 1975ea83b712'],
-    ['up', 'migration', '1975ea83b712 \u2192 ae1027a6acf'],
-    ['up', 'migration', 'ae1027a6acf \u2192 27c6a30d7c24'],
-    ['down', 'migration', '27c6a30d7c24 \u2192 ae1027a6acf'],
-    ['up', 'stamp', 'ae1027a6acf \u2192 27c6a30d7c24'],
+    ['up', 'migration', '<base> \u2192 1975ea83b712', 'ok'],
+    ['up', 'migration', '1975ea83b712 \u2192 ae1027a6acf', 'ok'],
+    ['up', 'migration', 'ae1027a6acf \u2192 27c6a30d7c24', 'failed'],
+    ['up', 'migration', 'ae1027a6acf \u2192 27c6a30d7c24', 'ok'],
+    ['down', 'migration', '27c6a30d7c24 \u2192 ae1027a6acf', 'ok'],
+    ['up', 'stamp', 'ae1027a6acf \u2192 27c6a30d7c24', 'ok'],
 ]
+#: Where the first upgrade is one transaction (PostgreSQL), its first
+#: two steps are undone with the third.
+ONE_TRANSACTION_STEPS = [
+    ['up', 'migration', '<base> \u2192 27c6a30d7c24', 'failed'],
+    ['up', 'migration', '<base> \u2192 1975ea83b712', 'ok'],
+    ['up', 'migration', '1975ea83b712 \u2192 ae1027a6acf', 'ok'],
+] + STEPS[3:]
 DEMO_TABLES = {'demo_account', 'demo_invoice', 'alembic_version',
                'alembic_version_history'}
 
 
 class DemoOutputMixin:
-    def assertDemoOutput(self, text):
+    def assertDemoOutput(self, text, steps=STEPS):
         """The commands in order, then the history table; returns the
         table's rows."""
-        positions = [text.find(command + '\n') for command in COMMANDS]
+        positions = []
+        for command in COMMANDS:
+            start = positions[-1] + 1 if positions else 0
+            positions.append(text.find(command + '\n', start))
         self.assertNotIn(-1, positions, text)
-        self.assertEqual(positions, sorted(positions), text)
-        table = text[positions[3]:].split('\n', 1)[1].split('\n\n')[0]
+        first_try = text[positions[0]:positions[1]]
+        self.assertIn('RuntimeError: the first try of this step fails, on '
+                      'purpose\n', first_try)
+        self.assertRegex(first_try, r'\[\d+ lines of traceback\]\n')
+        self.assertNotIn('File "', first_try)
+        table = text[positions[HISTORY]:].split('\n', 1)[1].split('\n\n')[0]
         headers, rows = parse_table(table)
-        self.assertEqual(headers[2:6], ['direction', 'kind', 'from \u2192 to',
-                                        'user version'])
-        self.assertEqual([row[2:5] for row in rows], STEPS)
+        self.assertEqual(headers[2:11], [
+            'direction', 'kind', 'from \u2192 to', 'user version', 'status',
+            'run', 'took', 'by', 'error'])
+        self.assertEqual([row[2:5] + row[6:7] for row in rows], steps)
         self.assertEqual({row[5] for row in rows}, {'myapp 1.0'})
+        self.assertEqual([row[10] for row in rows if row[6] == 'failed'],
+                         ['RuntimeError: the first try of this step fails, on '
+                          'purpose'])
         status = text.split('$ audit-alembic status\n', 1)[1]
         status = status.split('\n$ audit-alembic verify\n')
         self.assertEqual(
@@ -111,7 +133,9 @@ class DemoDatabaseTest(DemoOutputMixin, CLITestCase):
         new_file = url.get_backend_name() == 'sqlite' and \
             not os.path.exists(url.database)
         text = self.assertSucceeds(self.cli('demo', '--url', url_text(url)))
-        self.assertDemoOutput(text)
+        self.assertDemoOutput(text, ONE_TRANSACTION_STEPS
+                              if url.get_backend_name() == 'postgresql'
+                              else STEPS)
         if url.password:
             self.assertNotIn(url.password, text)
         if new_file:

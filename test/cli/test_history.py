@@ -270,7 +270,7 @@ class DetailsHistoryTest(CLITestCase):
         self.assertEqual(lines, [])
 
     def test_run_filter_needs_a_run_id_column(self):
-        db = self.audited_database(GRAPH[:1])
+        db = self.audited_database(GRAPH[:1], sqlite_file=True)
         db.run('upgrade', 'head')
         self.assertFails(self.main('history', '--url', db.url_text,
                                    '--run', 'abc'),
