@@ -123,7 +123,8 @@ def _offline_utc_now(dialect):
         'postgresql': "(CURRENT_TIMESTAMP AT TIME ZONE 'UTC')",
         'mysql': 'UTC_TIMESTAMP(6)',
         'mariadb': 'UTC_TIMESTAMP(6)',
-        'sqlite': "strftime('%Y-%m-%d %H:%M:%f', 'now')",
+        # As SQLAlchemy stores times: to the microsecond (here, the ms).
+        'sqlite': "strftime('%Y-%m-%d %H:%M:%f000', 'now')",
         'mssql': 'SYSUTCDATETIME()',
         'oracle': 'SYS_EXTRACT_UTC(SYSTIMESTAMP)',
     }

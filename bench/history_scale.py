@@ -3,19 +3,23 @@
 
     python bench/history_scale.py [--rows 1000000] [--repeat 3] [--dir DIR]
 
-Fills two SQLite files with audit rows in the table Auditor.create
-defines (ROWS rows, and ROWS / 10 to compare with), then runs the real
+Fills two SQLite files with audit rows in the table
+``Auditor.create(details=True)`` defines, indexes included (ROWS rows,
+and ROWS / 10 to compare with; a run of three steps every three
+minutes), then runs the real
 ``audit-alembic`` console script on them in subprocesses and prints, for
 each command, the best and median wall time and the peak resident memory
 of the child (from ``os.wait4``, so each figure is that run's own; the
 databases are filled by another child, so that the children measured fork
 from a small process).
 
-Goals: ``history --last 50`` under 0.5 s on 1,000,000 rows; CSV and JSON
-exports whose memory stays flat as the table grows.
+Goals: ``history --last 50``, ``--since <a day ago>`` and ``--run <id>``
+under 0.5 s on 1,000,000 rows; CSV and JSON exports whose memory stays
+flat as the table grows.
 """
 import argparse
 import datetime
+import hashlib
 import os
 import shutil
 import sqlite3
@@ -24,11 +28,15 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BATCH = 100000
 COLUMNS = ('id', 'alembic_version', 'prev_alembic_version', 'operation_type',
-           'operation_direction', 'user_version', 'changed_at')
+           'operation_direction', 'user_version', 'changed_at', 'run_id',
+           'status', 'db_user', 'os_user', 'host', 'duration_ms',
+           'script_checksum', 'message', 'error')
+STEPS_PER_RUN = 3
 
 
 def console_script():
@@ -58,9 +66,19 @@ def audit_rows(count):
             old, new, kind, direction = at, at + 1, 'migration', 'up'
         at = new
         changed = start + datetime.timedelta(minutes=i, microseconds=i % 997)
+        failed = i % 97 == 0
         yield (i, revision_id(new), revision_id(old), kind, direction,
                'app 1.%d' % (i // 1000),
-               changed.strftime('%Y-%m-%d %H:%M:%S.%f'))
+               changed.strftime('%Y-%m-%d %H:%M:%S.%f'), run_id(i),
+               'failed' if failed else 'ok', 'deploy', 'ci', 'build-3',
+               i % 500, hashlib.sha256(revision_id(new).encode()).hexdigest(),
+               'revision %s' % revision_id(new),
+               'ValueError: bad row' if failed else None)
+
+
+def run_id(step):
+    """The run id of row ``step``: a UUID, one per STEPS_PER_RUN rows."""
+    return str(uuid.UUID(int=(step - 1) // STEPS_PER_RUN * 2654435761 + 1))
 
 
 def fill(path, count):
@@ -74,7 +92,7 @@ def fill(path, count):
 
     from audit_alembic import Auditor
     engine = create_engine('sqlite:///' + path)
-    Auditor.create('bench').table.create(engine)
+    Auditor.create('bench', details=True).table.create(engine)
     engine.dispose()
     connection = sqlite3.connect(path)
     insert = 'INSERT INTO alembic_version_history (%s) VALUES (%s)' % (
@@ -150,12 +168,14 @@ def main(argv=None):
             urls[size] = 'sqlite:///' + path
 
         recent = (datetime.datetime(2015, 1, 1) + datetime.timedelta(
-            minutes=args.rows - 100)).isoformat()
+            minutes=args.rows - 24 * 60)).isoformat()
         commands = [
             ('--version (start-up only)', ['--version'], sizes[:1]),
             ('history --last 50', ['history', '--last', '50'], sizes),
-            ('history --since <last 100 min>',
+            ('history --since <a day ago>',
              ['history', '--since', recent], sizes[:1]),
+            ('history --run <one run>',
+             ['history', '--run', run_id(args.rows // 2)], sizes),
             ('history --revision <one id>',
              ['history', '--revision', revision_id(7)], sizes),
             ('history --format csv', ['history', '--format', 'csv'], sizes),
