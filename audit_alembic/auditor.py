@@ -172,6 +172,14 @@ class Auditor:
                 'make_row must be a callable or a dict, not %r' % (make_row,))
         self.table = table
         self._make_row = make_row
+        # What make_row and _check_row need, worked out once.
+        if not callable(make_row):
+            self._values = [(name, value, callable(value))
+                            for name, value in make_row.items()]
+        self._column_names = frozenset(table.c.keys())
+        self._lengths = {column.key: column.type.length
+                         for column in table.c
+                         if getattr(column.type, 'length', None)}
         self.record_failures = record_failures
         self.complete_table = complete_table
         # Built once: SQLAlchemy then reuses its compiled form.
@@ -290,29 +298,30 @@ class Auditor:
             return a dict, if the row names keys that are not columns of
             the table, or if a string is longer than its column holds.
         """
-        row = self._make_row
-        if callable(row):
-            row = row(**kw)
+        if callable(self._make_row):
+            row = self._make_row(**kw)
             if not hasattr(row, 'items'):
                 raise exc.AuditRuntimeError(
                     'make_row() should return a dict, not %r' % (row,))
-        row = {name: value(**kw) if callable(value) else value
-               for name, value in row.items()}
+            row = {name: value(**kw) if callable(value) else value
+                   for name, value in row.items()}
+        else:
+            row = {name: value(**kw) if is_callable else value
+                   for name, value, is_callable in self._values}
         self._check_row(row)
         return row
 
     def _check_row(self, row):
-        columns = self.table.c
-        names = set(columns.keys())
-        unknown = sorted(str(key) for key in row if key not in names)
-        if unknown:
+        if not self._column_names.issuperset(row):
+            unknown = sorted(str(key) for key in row
+                             if key not in self._column_names)
             raise exc.AuditRuntimeError(
                 'make_row gave values for %s, not column%s of table %s' % (
                     ', '.join(unknown), 's' if len(unknown) > 1 else '',
                     self.table.name))
-        for key, value in row.items():
-            length = getattr(columns[key].type, 'length', None)
-            if isinstance(value, str) and length and len(value) > length:
+        for key, length in self._lengths.items():
+            value = row.get(key)
+            if isinstance(value, str) and len(value) > length:
                 raise exc.AuditRuntimeError(
                     'value for column %s of table %s is %d characters '
                     'long; the column holds at most %d' % (
