@@ -77,6 +77,8 @@ def detail_columns():
          DetailColumnValues.script_checksum),
         (message, DetailColumnValues.message),
         (error, DetailColumnValues.error),
+        # Filled as the row is written (online): see Auditor(chain=...).
+        (Column(values.ROW_HASH_COLUMN, String(64)), None),
     ]
 
 
@@ -159,6 +161,9 @@ class Auditor:
         :meth:`.DetailColumnValues.status` gives ``'failed'``).
     :param complete_table: whether an existing table lacking some of
         ``table``'s columns or indexes gets them added.
+    :param chain: the names of the columns whose values each row's hash
+        covers (in the order of :data:`.values.CHAINED`), to chain the
+        rows online through column ``row_hash``; None for no chain.
     :raise .exc.AuditConstructError: if ``make_row`` is neither.
 
     Pass :attr:`listen` to ``context.configure(on_version_apply=...)``
@@ -166,7 +171,7 @@ class Auditor:
     """
 
     def __init__(self, table, make_row, record_failures=False,
-                 complete_table=False):
+                 complete_table=False, chain=None):
         if not (callable(make_row) or hasattr(make_row, 'items')):
             raise exc.AuditConstructError(
                 'make_row must be a callable or a dict, not %r' % (make_row,))
@@ -177,6 +182,13 @@ class Auditor:
             self._values = [(name, value, callable(value))
                             for name, value in make_row.items()]
         self._column_names = frozenset(table.c.keys())
+        self.chain = chain
+        if chain is not None:
+            # Text columns get text, so that what is hashed is what is
+            # stored, whatever the value's type.
+            self._text_columns = [name for name in chain
+                                  if isinstance(table.c[name].type, String)]
+            self._lock_key = _lock_key(table)
         self._lengths = {column.key: column.type.length
                          for column in table.c
                          if getattr(column.type, 'length', None)}
@@ -284,12 +296,22 @@ class Auditor:
             CheckConstraint(
                 func.coalesce(new_version, old_version).isnot(None),
                 name='alembic_versions_nonnull'))
+        chain = None
         if details:
             schema = table.schema
             for column in (change_time, table.c[values.RUN_ID_COLUMN]):
                 Index(index_name(table_name, schema, column.name), column)
+            renamed = {
+                values.NEW_VERSION_COLUMN: alembic_version_column_name,
+                values.OLD_VERSION_COLUMN: prev_alembic_version_column_name,
+                values.OPERATION_COLUMN: operation_column_name,
+                values.DIRECTION_COLUMN: direction_column_name,
+                values.USER_VERSION_COLUMN: user_version_column_name,
+                values.CHANGE_TIME_COLUMN: change_time_column_name,
+            }
+            chain = [renamed.get(role, role) for role in values.CHAINED]
         return cls(table, column_values, record_failures=details,
-                   complete_table=details)
+                   complete_table=details, chain=chain)
 
     def make_row(self, **kw):
         """Build the row for one step from the hook's keyword arguments.
@@ -348,7 +370,7 @@ class Auditor:
             if _steps_share_a_transaction(ctx):
                 state.rows.append(row)
             else:
-                ctx.connection.execute(self._insert, row)
+                self._write(ctx.connection, [row])
         if log.isEnabledFor(logging.DEBUG):
             log.debug('recorded %s step %r -> %r in %s',
                       CommonColumnValues.operation_direction(step=step),
@@ -387,6 +409,9 @@ class Auditor:
             if self.record_failures and not isinstance(error, GeneratorExit):
                 self._record_failure(ctx, error, kw, callers_transaction)
             raise
+        finally:
+            if not callers_transaction:
+                self._release_chain(ctx.connection)
 
     def _record_failure(self, ctx, error, run_args, callers_transaction):
         run = record.run_of(ctx)
@@ -410,9 +435,10 @@ class Auditor:
             finally:
                 run.failure = None
             self._ensure_table(ctx)
-            connection.execute(self._insert, row)
+            self._write(connection, [row])
             if not callers_transaction:
                 connection.commit()
+                self._release_chain(connection)
         except Exception as problem:
             log.warning('could not record the failed attempt in %s: %s',
                         self.table.name, record.describe_failure(
@@ -451,6 +477,9 @@ class Auditor:
                 event.listen(connection, name, self._write_held_rows)
             for name in ('rollback_savepoint', 'rollback'):
                 event.listen(connection, name, self._forget)
+            if self.chain is not None:
+                # A new transaction: the last one's rows are committed.
+                event.listen(connection, 'begin', self._release_chain)
         if ctx not in state.contexts:
             if _ddl_commits_by_itself(ctx):
                 self._aside(connection.engine, self._create_table, ctx)
@@ -515,13 +544,83 @@ class Auditor:
         state = self._connections.get(connection)
         if state is not None and state.rows:
             rows, state.rows = state.rows, []
-            # executemany takes its columns from the first row: write each
-            # run of rows with the same keys apart, in order.
-            start = 0
-            for end in range(1, len(rows) + 1):
-                if end == len(rows) or rows[end].keys() != rows[start].keys():
-                    connection.execute(self._insert, rows[start:end])
-                    start = end
+            self._write(connection, rows)
+
+    def _write(self, connection, rows):
+        """INSERT ``rows`` in order, chained after the table's last
+        chained row if the Auditor keeps a chain."""
+        if self.chain is not None:
+            self._link(connection, rows)
+        # executemany takes its columns from the first row: write each
+        # run of rows with the same keys apart, in order.
+        start = 0
+        for end in range(1, len(rows) + 1):
+            if end == len(rows) or rows[end].keys() != rows[start].keys():
+                connection.execute(self._insert, rows[start:end])
+                start = end
+
+    def _link(self, connection, rows):
+        """Give each row its ``row_hash``, under a lock that makes
+        concurrent writers of the table take turns until they commit."""
+        from sqlalchemy import select
+        self._lock_chain(connection)
+        hashed = self.table.c[values.ROW_HASH_COLUMN]
+        last = select(hashed).where(hashed.isnot(None)).order_by(
+            *[c.desc() for c in self.table.primary_key]).limit(1)
+        if connection.dialect.name in ('mysql', 'mariadb'):
+            # The transaction's snapshot (REPEATABLE READ) may be older
+            # than the last writer's commit: read on another connection.
+            # (A locking read would take gap locks that deadlock.)
+            with connection.engine.connect() as other:
+                previous = other.scalar(last)
+        else:
+            previous = connection.scalar(last)
+        key = record.chain_key()
+        for row in rows:
+            for name in self._text_columns:
+                value = row.get(name)
+                if value is not None and value.__class__ is not str:
+                    row[name] = str(value)
+            previous = row[values.ROW_HASH_COLUMN] = record.chain_hash(
+                previous, [row.get(name) for name in self.chain], key)
+
+    def _lock_chain(self, connection):
+        dialect = connection.dialect.name
+        if dialect == 'postgresql':
+            # Held until the transaction ends.
+            connection.exec_driver_sql(
+                'SELECT pg_advisory_xact_lock(%d)' % self._lock_key)
+        elif dialect in ('mysql', 'mariadb'):
+            # Held by the session, so released once the transaction is
+            # over: when the next one begins or the connection goes back
+            # to its pool (or closes).
+            if connection.info.get(CHAIN_LOCK_INFO):
+                return
+            name = 'audit_alembic_%x' % self._lock_key
+            got = connection.exec_driver_sql(
+                'SELECT GET_LOCK(%%s, %d)' % CHAIN_LOCK_TIMEOUT,
+                (name,)).scalar()
+            if got != 1:
+                raise exc.AuditRuntimeError(
+                    'could not lock the chain of table %s within %d seconds'
+                    % (self.table.name, CHAIN_LOCK_TIMEOUT))
+            connection.info[CHAIN_LOCK_INFO] = name
+            pool = connection.engine.pool
+            if not event.contains(pool, 'reset', _release_at_reset):
+                event.listen(pool, 'reset', _release_at_reset)
+        elif dialect == 'sqlite':
+            # A write that changes nothing takes the database's write
+            # lock, held until the transaction ends.
+            from sqlalchemy import false
+            from sqlalchemy import update
+            pk = list(self.table.primary_key)[0]
+            connection.execute(update(self.table).where(false()).values(
+                {pk: pk}))
+
+    def _release_chain(self, connection, *args):
+        if CHAIN_LOCK_INFO in connection.info:
+            _release_at_reset(connection.connection.dbapi_connection,
+                              connection.connection)
 
     def _forget(self, connection, *args):
         state = self._connections.get(connection)
@@ -529,6 +628,8 @@ class Auditor:
             state.rows = []
             state.contexts.clear()
         self._completed.clear()
+        if self.chain is not None:
+            self._release_chain(connection)
 
     def _aside(self, engine, create, ctx):
         # DDL would commit the step's transaction (MySQL, MariaDB, Oracle):
@@ -545,6 +646,39 @@ class Auditor:
                 if attempt == TABLE_CREATE_ATTEMPTS - 1:
                     raise
                 time.sleep(0.05 * (attempt + 1))
+
+
+#: Seconds a writer waits for the chain's lock on MySQL and MariaDB.
+CHAIN_LOCK_TIMEOUT = 60
+#: Where a connection's ``info`` keeps the name of the chain lock it holds.
+CHAIN_LOCK_INFO = 'audit_alembic_chain_lock'
+
+
+def _release_at_reset(dbapi_connection, connection_record, reset_state=None):
+    """Release the MySQL/MariaDB chain lock the connection holds, if any:
+    a pool ``reset`` hook, called too as a transaction begins."""
+    name = connection_record.info.pop(CHAIN_LOCK_INFO, None)
+    if name is None:
+        return
+    # On the driver's connection: SQLAlchemy may be beginning or ending
+    # a transaction.
+    try:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute('SELECT RELEASE_LOCK(%s)', (name,))
+            cursor.fetchall()
+        finally:
+            cursor.close()
+    except Exception as error:  # the session ends and frees it anyway
+        log.debug('could not release lock %s: %s', name, error)
+
+
+def _lock_key(table):
+    """A 63-bit number naming ``table``'s chain lock (its full name's
+    hash): the same for every writer of the table."""
+    digest = hashlib.sha256(
+        ('audit_alembic:%s' % table.fullname).encode('utf-8')).digest()
+    return int.from_bytes(digest[:8], 'big') >> 1
 
 
 def _lacks_create_index_if_not_exists(dialect):

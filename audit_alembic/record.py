@@ -6,8 +6,11 @@ around it.  A :class:`Run` is kept per migration context (one per Alembic
 command run) and :class:`DetailColumnValues` reads it, so any history
 table can take these values, like those of :class:`.CommonColumnValues`.
 """
+import datetime
 import getpass
 import hashlib
+import hmac
+import json
 import os
 import socket
 import time
@@ -176,6 +179,49 @@ def describe_failure(error, url=None):
     text = hide_secrets(text, url) if url is not None else hide_passwords(
         text)
     return text[:ERROR_LENGTH]
+
+
+#: The environment variable holding the key of the chain's HMAC.
+KEY_VARIABLE = 'AUDIT_ALEMBIC_KEY'
+
+
+def chain_key():
+    """The key of the chain (``AUDIT_ALEMBIC_KEY``, UTF-8), or None where
+    it is unset or empty: plain SHA-256 then."""
+    key = os.environ.get(KEY_VARIABLE)
+    return key.encode('utf-8') if key else None
+
+
+def canonical_row(values):
+    """The bytes a row's hash covers: its ``values`` (in the order of
+    :data:`.values.CHAINED`) as a compact JSON array, UTF-8, each value
+    null or text: times as ``YYYY-MM-DDTHH:MM:SS.ffffff`` in UTC (naive
+    times are UTC), anything else as ``str()`` gives it."""
+    return json.dumps([_canonical(value) for value in values],
+                      ensure_ascii=False, separators=(',', ':')).encode(
+                          'utf-8')
+
+
+def _canonical(value):
+    if value is None or value.__class__ is str:
+        return value
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(datetime.timezone.utc).replace(
+                tzinfo=None)
+        return value.strftime('%Y-%m-%dT%H:%M:%S.%f')
+    return str(value)
+
+
+def chain_hash(previous, values, key=None):
+    """The ``row_hash`` of a row: SHA-256 (HMAC-SHA-256 with ``key``) of
+    the previous row's hash (hex; empty for the first), a newline and
+    :func:`canonical_row` of ``values``."""
+    message = (previous or '').encode('ascii') + b'\n' + canonical_row(
+        values)
+    if key:
+        return hmac.new(key, message, hashlib.sha256).hexdigest()
+    return hashlib.sha256(message).hexdigest()
 
 
 class DetailColumnValues:

@@ -32,9 +32,19 @@ DURATION_COLUMN = 'duration_ms'
 CHECKSUM_COLUMN = 'script_checksum'
 MESSAGE_COLUMN = 'message'
 ERROR_COLUMN = 'error'
+ROW_HASH_COLUMN = 'row_hash'
 DETAIL_COLUMNS = (RUN_ID_COLUMN, STATUS_COLUMN, DB_USER_COLUMN,
                   OS_USER_COLUMN, HOST_COLUMN, DURATION_COLUMN,
-                  CHECKSUM_COLUMN, MESSAGE_COLUMN, ERROR_COLUMN)
+                  CHECKSUM_COLUMN, MESSAGE_COLUMN, ERROR_COLUMN,
+                  ROW_HASH_COLUMN)
+#: The values a row's ``row_hash`` covers, in this order, by role (the
+#: column names of ``Auditor.create``'s defaults): every column but the
+#: id and the hash itself.
+CHAINED = (NEW_VERSION_COLUMN, OLD_VERSION_COLUMN, OPERATION_COLUMN,
+           DIRECTION_COLUMN, USER_VERSION_COLUMN, CHANGE_TIME_COLUMN,
+           RUN_ID_COLUMN, STATUS_COLUMN, DB_USER_COLUMN, OS_USER_COLUMN,
+           HOST_COLUMN, DURATION_COLUMN, CHECKSUM_COLUMN, MESSAGE_COLUMN,
+           ERROR_COLUMN)
 
 
 class CommonColumnValues:

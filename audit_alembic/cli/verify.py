@@ -9,7 +9,13 @@ Each check reads the history once, oldest row first, streaming it:
 * scripts: every recorded revision is in the script directory (when one
   is given);
 * failures: every ``'failed'`` attempt (a history table with a
-  ``status`` column) was followed by a successful step to its revision.
+  ``status`` column) was followed by a successful step to its revision;
+* chain: each row's ``row_hash`` follows from the previous chained row
+  and the row's values (an HMAC with ``AUDIT_ALEMBIC_KEY`` where it is
+  set), so that rows edited, deleted, inserted or reordered are found.
+
+Script drift is part of the scripts check: a revision whose script now
+hashes differently from the ``script_checksum`` last recorded for it.
 
 Exit status 0 when every check holds, 1 when one fails, 2 on usage
 errors.
@@ -20,10 +26,15 @@ import sys
 
 from .. import database
 from ..exc import CommandError
+from ..values import CHAINED
+from ..values import CHECKSUM_COLUMN
+from ..values import DIRECTION_COLUMN
 from ..values import ID_COLUMN
 from ..values import NEW_VERSION_COLUMN
 from ..values import OLD_VERSION_COLUMN
 from ..values import OPERATION_COLUMN
+from ..values import ROW_HASH_COLUMN
+from ..values import STATUS_COLUMN
 from . import options
 from . import output
 from . import status as status_command
@@ -155,9 +166,10 @@ def verify(connection, table, version_heads, scripts=None, layout=None):
     replay = Check('replay', 'the recorded steps lead to the revisions in '
                              'the version table')
     known = Check('scripts', 'every recorded revision is in the script '
-                             'directory')
+                             'directory, unchanged since it last ran')
     failures = Check('failures', "every 'failed' attempt was followed by "
                                  'a successful step to its revision')
+    chain = Chain(table, layout)
     if scripts is None:
         known.skipped = 'no script directory (pass -c FILE or ' \
                         '--script-location DIR)'
@@ -176,7 +188,8 @@ def verify(connection, table, version_heads, scripts=None, layout=None):
         if revision in ancestry:
             return any(revision in ancestry.get(head, ()) for head in heads)
         return revision in seen
-    has_status = 'status' in table.c
+    has_status = STATUS_COLUMN in table.c
+    drift = Drift(table, layout, scripts)
     if not has_status:
         failures.skipped = 'the history table has no status column'
 
@@ -190,6 +203,7 @@ def verify(connection, table, version_heads, scripts=None, layout=None):
         stream_results=True, yield_per=1000).execute(query)
     for row in result.mappings():
         row_id = row[id_name]
+        chain.add(row_id, row)
         sources = set(layout.split(row[old_name]))
         destinations = set(layout.split(row[new_name]))
         ok = not has_status or row['status'] == 'ok'
@@ -200,6 +214,7 @@ def verify(connection, table, version_heads, scripts=None, layout=None):
         if ok and has_status:
             for revision in destinations:
                 unresolved.pop(revision, None)
+        drift.add(row_id, row, sources, destinations)
         if state is None:
             if sources:
                 replay.notes.append(
@@ -260,7 +275,135 @@ def verify(connection, table, version_heads, scripts=None, layout=None):
                          'not followed by a successful step to it'
                          % (row_id, revision), rows=[row_id],
                          revisions=[revision])
-    return [replay, known, failures]
+    drift.report(known)
+    chain.report()
+    return [replay, known, failures, chain.check]
+
+
+class Drift:
+    """The scripts changed since they ran: the ``script_checksum`` last
+    recorded for each revision against its script file now."""
+
+    def __init__(self, table, layout, scripts):
+        self.scripts = scripts
+        self.active = scripts is not None and CHECKSUM_COLUMN in table.c
+        self.direction = layout.name(DIRECTION_COLUMN)
+        self.kind = layout.name(OPERATION_COLUMN)
+        self.last = {}  # revision -> (row id, checksum)
+
+    def add(self, row_id, row, sources, destinations):
+        if not self.active or row[CHECKSUM_COLUMN] is None:
+            return
+        # A downgrade ran its source's script; an upgrade, and a stamp
+        # (whose checksum is the destination's), the destination's.
+        down = row.get(self.direction) == 'down' and \
+            row.get(self.kind) != 'stamp'
+        ran = sources if down else destinations
+        if len(ran) == 1:
+            self.last[next(iter(ran))] = (row_id, row[CHECKSUM_COLUMN])
+
+    def report(self, check):
+        from ..record import script_checksum
+        for revision, (row_id, recorded) in sorted(
+                self.last.items(), key=lambda item: item[1][0]):
+            try:
+                script = self.scripts.get_revision(revision)
+            except Exception:
+                script = None
+            if script is None:
+                continue  # reported as missing from the directory
+            now = script_checksum(script.path)
+            if now != recorded:
+                check.problem(
+                    'the script of revision %s changed after row %s ran it '
+                    '(%s): recorded SHA-256 %s..., now %s' % (
+                        revision, row_id, script.path, recorded[:12],
+                        (now[:12] + '...') if now else 'no file'),
+                    rows=[row_id], revisions=[revision])
+
+
+#: How many broken links ``verify`` describes one by one.
+CHAIN_PROBLEMS_SHOWN = 20
+
+
+class Chain:
+    """The chain check: each ``row_hash`` recomputed from the previous
+    chained row's hash and the row's values."""
+
+    def __init__(self, table, layout):
+        from ..record import KEY_VARIABLE
+        from ..record import chain_key
+        self.key = chain_key()
+        mode = ('HMAC-SHA-256 with %s' % KEY_VARIABLE if self.key else
+                'SHA-256; %s is not set' % KEY_VARIABLE)
+        self.check = Check('chain', "each row's hash follows from the row "
+                                    'before it (%s)' % mode)
+        self.names = [layout.name(role) if role in layout.names else role
+                      for role in CHAINED]
+        self.active = ROW_HASH_COLUMN in table.c and all(
+            name in table.c for name in self.names)
+        if not self.active:
+            self.check.skipped = 'the history table has no row_hash column ' \
+                                 '(Auditor.create(details=True) adds it)'
+        self.previous = None  # the last chained row's hash
+        self.previous_id = None
+        self.chained = 0
+        self.broken = []  # (row id, message)
+        self.unchained = []
+
+    def add(self, row_id, row):
+        from ..record import chain_hash
+        if not self.active:
+            return
+        stored = row[ROW_HASH_COLUMN]
+        if stored is None:
+            self.unchained.append(row_id)
+            return
+        self.chained += 1
+        expected = chain_hash(self.previous, [row[n] for n in self.names],
+                              self.key)
+        if expected != stored:
+            if self.previous_id is None:
+                where = 'the first chained row'
+            else:
+                where = 'after row %s' % self.previous_id
+            self.broken.append((row_id, (
+                'row %s (%s): its hash does not follow from its values and '
+                'the row before: it was edited, or rows before it were '
+                'deleted, inserted or reordered' % (row_id, where))))
+        # Carry on from the stored hash: one tampered row, one problem.
+        self.previous, self.previous_id = stored, row_id
+
+    def report(self):
+        check = self.check
+        if not self.active:
+            return
+        if self.broken and len(self.broken) == self.chained and \
+                self.chained > 1:
+            check.problem(
+                'no chained row checks (%d of %d): wrong key (%s), or the '
+                'whole table rewritten' % (
+                    len(self.broken), self.chained,
+                    'AUDIT_ALEMBIC_KEY is set' if self.key else
+                    'AUDIT_ALEMBIC_KEY is not set'),
+                rows=[row_id for row_id, _ in self.broken[:1]])
+        else:
+            for row_id, message in self.broken[:CHAIN_PROBLEMS_SHOWN]:
+                check.problem(message, rows=[row_id])
+            if len(self.broken) > CHAIN_PROBLEMS_SHOWN:
+                check.problem('and %d more rows like these' % (
+                    len(self.broken) - CHAIN_PROBLEMS_SHOWN),
+                    rows=[row_id for row_id, _ in
+                          self.broken[CHAIN_PROBLEMS_SHOWN:]])
+        if self.unchained:
+            shown = ', '.join(str(i) for i in self.unchained[:10])
+            more = len(self.unchained) - 10
+            check.notes.append(
+                '%d row%s unchained (written before the table had a chain, '
+                'or by an offline script), not checked: %s%s' % (
+                    len(self.unchained),
+                    ' is' if len(self.unchained) == 1 else 's are', shown,
+                    ' and %d more' % more if more > 0 else ''))
 
 
 def ancestors_of(scripts, revisions):

@@ -1,0 +1,324 @@
+"""The tamper-evident chain of ``details=True`` and what ``verify`` makes
+of real tampering, script edits and concurrent writers."""
+import datetime
+import glob
+import json
+import os
+import subprocess
+import sys
+import unittest.mock
+
+from sqlalchemy import MetaData
+from sqlalchemy import Table
+from sqlalchemy import create_engine
+from sqlalchemy import text
+
+from audit_alembic import Auditor
+from audit_alembic import paths
+from audit_alembic.record import KEY_VARIABLE
+from audit_alembic.record import chain_hash
+from audit_alembic.testing.fixtures import Rev
+from audit_alembic.testing.fixtures import ScratchEnvironment
+from audit_alembic.values import CHAINED
+from test.audit.graphs import BRANCHY
+from test.audit.graphs import LINEAR
+from test.cli.support import CLITestCase
+
+HISTORY = 'alembic_version_history'
+
+
+def with_key(key):
+    """Run with ``AUDIT_ALEMBIC_KEY`` set to ``key`` (unset for None)."""
+    environment = dict(os.environ)
+    environment.pop(KEY_VARIABLE, None)
+    if key is not None:
+        environment[KEY_VARIABLE] = key
+    return unittest.mock.patch.dict(os.environ, environment, clear=True)
+
+
+class ChainTestBase(CLITestCase):
+    __backend__ = True
+
+    def setUp(self):
+        super().setUp()
+        patcher = with_key(None)
+        patcher.start()
+        self.addCleanup(patcher.stop)
+
+    def details_database(self, revisions=LINEAR, **kw):
+        return self.audited_database(
+            revisions, auditor=Auditor.create('1.0', details=True), **kw)
+
+    def report(self, db):
+        """The JSON report of verify: check name -> its dict."""
+        result = self.main('verify', '-c', db.env.ini_path, '--format',
+                           'json')
+        document = json.loads(result.stdout)
+        self.assertEqual(result.returncode, 0 if document['passed'] else 1,
+                         result.stderr)
+        return {check['check']: check for check in document['checks']}
+
+    def execute(self, db, *statements):
+        with db.engine.begin() as connection:
+            for statement in statements:
+                connection.execute(text(statement))
+
+    def broken_rows(self, report):
+        return [problem['rows'] for problem in report['chain']['problems']]
+
+
+class ChainTest(ChainTestBase):
+
+    def test_untouched_branchy_history_verifies(self):
+        db = self.details_database(BRANCHY)
+        for command in (('upgrade', 'E'), ('upgrade', 'E0'),
+                        ('upgrade', 'F'), ('downgrade', 'E0'),
+                        ('upgrade', 'heads'), ('stamp', 'G3'),
+                        ('downgrade', 'C'), ('stamp', 'heads')):
+            db.run(*command)
+        report = self.report(db)
+        for name in ('replay', 'scripts', 'failures', 'chain'):
+            self.assertTrue(report[name]['passed'], report[name])
+            self.assertIsNone(report[name]['skipped'], name)
+        self.assertIn('SHA-256; AUDIT_ALEMBIC_KEY is not set',
+                      report['chain']['description'])
+        self.assertTrue(all(row['row_hash'] for row in db.rows()))
+
+    def test_row_hash_is_documented_serialisation(self):
+        db = self.details_database()
+        db.run('upgrade', 'B')
+        first, second = db.rows()
+        for previous, row in ((None, first), (first['row_hash'], second)):
+            self.assertEqual(row['row_hash'], chain_hash(
+                previous, [row[name] for name in CHAINED]))
+
+    def test_updated_revision(self):
+        db = self.details_database()
+        db.run('upgrade', 'head')
+        ids = [row['id'] for row in db.rows()]
+        self.execute(db, "UPDATE %s SET alembic_version = 'X' WHERE id = %d"
+                     % (HISTORY, ids[1]))
+        report = self.report(db)
+        self.assertEqual(self.broken_rows(report), [[ids[1]]])
+        self.assertIn('row %d (after row %d): its hash does not follow'
+                      % (ids[1], ids[0]),
+                      report['chain']['problems'][0]['message'])
+
+    def test_deleted_middle_row(self):
+        db = self.details_database()
+        db.run('upgrade', 'head')
+        ids = [row['id'] for row in db.rows()]
+        self.execute(db, 'DELETE FROM %s WHERE id = %d' % (HISTORY, ids[1]))
+        self.assertEqual(self.broken_rows(self.report(db)), [[ids[2]]])
+
+    def test_swapped_ids(self):
+        db = self.details_database()
+        db.run('upgrade', 'head')
+        a, b = [row['id'] for row in db.rows()][1:]
+        self.execute(db,
+                     'UPDATE %s SET id = -1 WHERE id = %d' % (HISTORY, a),
+                     'UPDATE %s SET id = %d WHERE id = %d' % (HISTORY, a, b),
+                     'UPDATE %s SET id = %d WHERE id = -1' % (HISTORY, b))
+        self.assertEqual(self.broken_rows(self.report(db)), [[a], [b]])
+
+    def forge_row(self, db):
+        """Append a row with a recomputed plain SHA-256, as someone with
+        write access but not the key would."""
+        last = db.rows()[-1]
+        forged = dict(last, alembic_version='EVIL',
+                      prev_alembic_version=last['alembic_version'],
+                      changed_at=datetime.datetime(2030, 1, 1))
+        forged['row_hash'] = chain_hash(
+            last['row_hash'], [forged[name] for name in CHAINED])
+        del forged['id']
+        table = Table(HISTORY, MetaData(), autoload_with=db.engine)
+        with db.engine.begin() as connection:
+            connection.execute(table.insert().values(forged))
+        return db.rows()[-1]['id']
+
+    def test_forged_row_without_a_key_is_not_caught(self):
+        db = self.details_database()
+        db.run('upgrade', 'head')
+        self.forge_row(db)
+        # What the chain cannot do without a key; replay still sees it.
+        report = self.report(db)
+        self.assertTrue(report['chain']['passed'])
+        self.assertFalse(report['replay']['passed'])
+
+    def test_forged_row_with_a_key_is_caught(self):
+        db = self.details_database()
+        with with_key('s3cret key'):
+            db.run('upgrade', 'head')
+            forged = self.forge_row(db)
+            report = self.report(db)
+        self.assertEqual(self.broken_rows(report), [[forged]])
+        self.assertIn('HMAC-SHA-256 with AUDIT_ALEMBIC_KEY',
+                      report['chain']['description'])
+
+    def test_wrong_key_is_said_once(self):
+        db = self.details_database()
+        with with_key('right key'):
+            db.run('upgrade', 'head')
+        for key in ('wrong key', None):
+            with with_key(key):
+                report = self.report(db)
+            problem, = report['chain']['problems']
+            self.assertIn('no chained row checks (3 of 3): wrong key',
+                          problem['message'])
+        with with_key('right key'):
+            self.assertTrue(self.report(db)['chain']['passed'])
+
+    def test_rows_before_the_chain_are_unchained(self):
+        db = self.audited_database(LINEAR)  # a 0.2.0 table
+        db.run('upgrade', 'A')
+        db.env.config.attributes['auditor'] = Auditor.create(
+            '1.0', details=True)
+        db.run('upgrade', 'head')
+        report = self.report(db)
+        self.assertTrue(report['chain']['passed'], report['chain'])
+        first = db.rows()[0]['id']
+        self.assertEqual(report['chain']['notes'], [
+            '1 row is unchained (written before the table had a chain, or '
+            'by an offline script), not checked: %d' % first])
+
+    def test_offline_rows_are_unchained(self):
+        db = self.details_database()
+        db.run('upgrade', 'A')
+        script = db.env.sql('upgrade', 'A:head')
+        from test.audit.test_offline import statements
+        with db.engine.begin() as connection:
+            for statement in statements(script):
+                connection.execute(text(statement).execution_options(
+                    no_parameters=True))
+        db.run('downgrade', 'A')
+        rows = db.rows()
+        self.assertEqual([row['row_hash'] is None for row in rows],
+                         [False, True, True, False, False])
+        report = self.report(db)
+        self.assertTrue(report['chain']['passed'], report['chain'])
+        self.assertIn('2 rows are unchained', report['chain']['notes'][0])
+
+    def test_edited_script(self):
+        db = self.details_database()
+        db.run('upgrade', 'head')
+        script, = glob.glob(os.path.join(db.env.directory, 'scripts',
+                                         'versions', 'B_*.py'))
+        with open(script, 'a') as f:
+            f.write('# edited after it ran\n')
+        report = self.report(db)
+        message, = [p['message'] for p in report['scripts']['problems']]
+        self.assertIn('the script of revision B changed after row %d ran it'
+                      % db.rows()[1]['id'], message)
+        # Run again as edited, the record agrees with it.
+        db.run('downgrade', 'A')
+        db.run('upgrade', 'head')
+        self.assertTrue(self.report(db)['scripts']['passed'])
+
+    def test_reads_only(self):
+        db = self.details_database()
+        db.run('upgrade', 'head')
+        self.execute(db, "UPDATE %s SET alembic_version = 'X' WHERE id = %d"
+                     % (HISTORY, db.rows()[0]['id']))
+        before = db.contents()
+        for command in ('verify', 'status'):
+            self.main(command, '-c', db.env.ini_path)
+        self.assertEqual(db.contents(), before)
+
+
+class ConcurrentChainTest(ChainTestBase):
+    """Real ``alembic`` processes writing one history table at once."""
+
+    def process_engine(self):
+        """An engine on a database other processes reach."""
+        url = self.file_database_url()
+        if url is self.url:
+            return self.engine
+        engine = create_engine(url)
+        self.addCleanup(engine.dispose)
+        return engine
+
+    def project(self, engine, revisions, version_table='alembic_version'):
+        env = ScratchEnvironment(
+            engine, revisions, auditor=Auditor.create('1.0', details=True),
+            version_table=version_table)
+        self.addCleanup(env.close)
+        # The alembic command reads no version table option: have this
+        # project's env.py take it from alembic.ini.
+        env_py = os.path.join(env.directory, 'scripts', 'env.py')
+        with open(env_py) as f:
+            source = f.read()
+        anchor = ('options = dict(config.attributes.get('
+                  '"configure_options", {}))\n')
+        self.assertIn(anchor, source)
+        with open(env_py, 'w') as f:
+            f.write(source.replace(anchor, anchor + (
+                'options.setdefault("version_table", config.get_main_option('
+                '"version_table"))\n')))
+        with open(env.ini_path) as f:
+            ini = f.read()
+        with open(env.ini_path, 'w') as f:
+            f.write(ini.replace('[alembic]\n', '[alembic]\nversion_table = '
+                                '%s\n' % version_table, 1))
+        return env
+
+    def start(self, env, *command):
+        return subprocess.Popen(
+            [sys.executable, '-m', 'alembic', '-c', env.ini_path] +
+            list(command), cwd=env.directory, stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE, text=True,
+            env=paths.child_environment(APP_VERSION='1.0'))
+
+    def verify_chain(self, env):
+        result = self.main('verify', '-c', env.ini_path, '--format', 'json')
+        checks = {c['check']: c for c in json.loads(result.stdout)['checks']}
+        self.assertTrue(checks['chain']['passed'], checks['chain'])
+        self.assertIsNone(checks['chain']['skipped'])
+        return checks
+
+    def test_four_processes_upgrading_at_once(self):
+        env = self.project(self.process_engine(), [
+            Rev('A'), Rev('B', 'A'), Rev('C', 'B'), Rev('D', 'C'),
+            Rev('E', 'D')])
+        running = [self.start(env, 'upgrade', 'head') for _ in range(4)]
+        for process in running:
+            process.communicate(timeout=120)
+        if env.heads() != {'E'}:
+            env.run('upgrade', 'head')
+        self.verify_chain(env)
+        self.assertEqual([r['alembic_version'] for r in env.history()
+                          if r['status'] == 'ok'], list('ABCDE'))
+
+    def test_two_projects_sharing_one_history_table(self):
+        engine = self.process_engine()
+        first = self.project(engine, [Rev('P1'), Rev('P2', 'P1'),
+                                      Rev('P3', 'P2')], 'first_version')
+        second = self.project(engine, [Rev('Q1'), Rev('Q2', 'Q1'),
+                                       Rev('Q3', 'Q2')], 'second_version')
+        running = [self.start(env, 'upgrade', 'head')
+                   for env in (first, second, first, second)]
+        for process in running:
+            process.communicate(timeout=120)
+        for env, head in ((first, 'P3'), (second, 'Q3')):
+            if env.heads() != {head}:
+                env.run('upgrade', 'head')
+        self.assertEqual(sorted(r['alembic_version'] for r in first.history()
+                                if r['status'] == 'ok'),
+                         ['P1', 'P2', 'P3', 'Q1', 'Q2', 'Q3'])
+        # Only the chain: the replay of one project sees the other's steps.
+        self.verify_chain(first)
+
+
+class ChainLockTest(ChainTestBase):
+
+    def test_lock_is_free_once_the_command_is_done(self):
+        if self.dialect_name not in ('mysql', 'mariadb'):
+            self.skipTest('a session lock of MySQL and MariaDB')
+        from audit_alembic.auditor import _lock_key
+        db = self.details_database()
+        db.run('upgrade', 'A')
+        db.run('upgrade', 'head')  # a connection back from the pool
+        name = 'audit_alembic_%x' % _lock_key(
+            db.env.config.attributes['auditor'].table)
+        with db.engine.connect() as connection:
+            self.assertEqual(connection.scalar(
+                text('SELECT IS_FREE_LOCK(:name)'), {'name': name}), 1)
