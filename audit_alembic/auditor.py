@@ -495,48 +495,72 @@ class Auditor:
 
     def _complete_table(self, connection, ctx):
         """Add to an existing table the columns and indexes it lacks."""
-        inspector = inspect(connection)
-        table = self.table
-        if inspector.has_table(table.name, schema=table.schema):
-            have = {c['name'] for c in inspector.get_columns(
-                table.name, schema=table.schema)}
-            columns = [c for c in table.columns if c.name not in have]
-            have = {i['name'] for i in inspector.get_indexes(
-                table.name, schema=table.schema)}
-            indexes = [i for i in table.indexes if i.name not in have]
-            if columns or indexes:
-                self._complete(connection, columns, indexes)
+        columns, indexes = self._missing(connection)
+        if columns or indexes:
+            self._complete(connection, columns, indexes)
         self._completed.add(ctx)
 
+    def _missing(self, connection):
+        """The columns and indexes of :attr:`table` that the table in the
+        database lacks (none if there is no such table)."""
+        inspector = inspect(connection)
+        table = self.table
+        if not inspector.has_table(table.name, schema=table.schema):
+            return [], []
+        have = {c['name'] for c in inspector.get_columns(
+            table.name, schema=table.schema)}
+        columns = [c for c in table.columns if c.name not in have]
+        have = {i['name'] for i in inspector.get_indexes(
+            table.name, schema=table.schema)}
+        indexes = [i for i in table.indexes if i.name not in have]
+        return columns, indexes
+
     def _complete(self, connection, columns, indexes):
-        """Add ``columns`` (as nullable) and ``indexes`` to the table."""
+        """Add ``columns`` (as nullable) and ``indexes`` to the table.
+
+        Another process may be adding them at the same moment: what fails
+        is checked again, and only what is still missing is an error.
+        """
         from alembic.operations import Operations
         from alembic.runtime.migration import MigrationContext
         table = self.table
         operations = Operations(MigrationContext.configure(connection))
-        try:
-            for column in columns:
-                operations.add_column(
-                    table.name, Column(column.name, column.type),
-                    schema=table.schema)
-                log.info('added column %s to table %s', column.name,
-                         table.name)
-            for index in indexes:
-                operations.create_index(
-                    index.name, table.name,
-                    [column.name for column in index.columns],
-                    schema=table.schema)
-                log.info('added index %s to table %s', index.name,
-                         table.name)
-        except DBAPIError as error:
-            raise TableSetupError(
-                'table %s lacks column(s) %s and they could not be added '
-                '(%s); have its owner run: %s' % (
-                    table.name, ', '.join(c.name for c in columns) or '-',
-                    _first_line(error.orig),
-                    ' '.join(alter_statements(table, columns,
-                                              connection.dialect)))) \
-                from None
+        changes = [
+            ('column', column.name, functools.partial(
+                operations.add_column, table.name,
+                Column(column.name, column.type), schema=table.schema))
+            for column in columns] + [
+            ('index', index.name, functools.partial(
+                operations.create_index, index.name, table.name,
+                [column.name for column in index.columns],
+                schema=table.schema))
+            for index in indexes]
+        # On PostgreSQL a failed statement spoils the transaction: try
+        # each change in a savepoint.
+        savepoints = connection.dialect.name == 'postgresql' and \
+            connection.in_transaction()
+        for kind, name, change in changes:
+            try:
+                if savepoints:
+                    with connection.begin_nested():
+                        change()
+                else:
+                    change()
+            except DBAPIError as error:
+                still = [c.name for c in self._missing(connection)[
+                    0 if kind == 'column' else 1]]
+                if name in still:
+                    raise TableSetupError(
+                        'table %s lacks column(s) %s and they could not be '
+                        'added (%s); have its owner run: %s' % (
+                            table.name,
+                            ', '.join(c.name for c in columns) or '-',
+                            _first_line(error.orig),
+                            ' '.join(alter_statements(
+                                table, columns, connection.dialect)))) \
+                        from None
+            else:
+                log.info('added %s %s to table %s', kind, name, table.name)
 
     def _write_held_rows(self, connection, *args):
         # Called by SQLAlchemy just before the (sub)transaction ends or a
