@@ -244,7 +244,7 @@ class DetailsHistoryTest(CLITestCase):
         self.assertEqual(headers[:6], HEADERS)
         self.assertEqual(headers[6:], [
             'run_id', 'status', 'db_user', 'os_user', 'host', 'duration_ms',
-            'script_checksum', 'message', 'error'])
+            'script_checksum', 'message', 'error', 'row_hash'])
         self.assertEqual([line[6] for line in lines],
                          [row['run_id'] for row in self.rows])
         self.assertEqual([line[12] for line in lines],
