@@ -12,10 +12,15 @@ import sys
 from .. import database
 from ..exc import CommandError
 from ..values import CHANGE_TIME_COLUMN
+from ..values import CHECKSUM_COLUMN
+from ..values import DB_USER_COLUMN
 from ..values import DIRECTION_COLUMN
+from ..values import HOST_COLUMN
 from ..values import ID_COLUMN
 from ..values import NEW_VERSION_COLUMN
 from ..values import OPERATION_COLUMN
+from ..values import OS_USER_COLUMN
+from ..values import RUN_ID_COLUMN
 from ..values import USER_VERSION_COLUMN
 from . import options
 from . import output
@@ -23,7 +28,11 @@ from .layout import TableLayout
 
 #: History columns shown for an applied revision when the table has them,
 #: in this order, after the change time and the user version.
-DETAIL_COLUMNS = ('db_user', 'os_user', 'host', 'run_id')
+DETAIL_COLUMNS = (DB_USER_COLUMN, OS_USER_COLUMN, HOST_COLUMN, RUN_ID_COLUMN)
+#: Whether a revision's script still hashes to the ``script_checksum``
+#: recorded when it was last applied.
+SCRIPT_UNCHANGED = 'unchanged'
+SCRIPT_CHANGED = 'CHANGED'
 
 EPILOG = '''\
 examples:
@@ -170,7 +179,7 @@ def latest_upgrades(connection, layout):
     for role in (OPERATION_COLUMN, CHANGE_TIME_COLUMN, USER_VERSION_COLUMN):
         if layout.name(role) in table.c:
             columns[role] = table.c[layout.name(role)]
-    for name in DETAIL_COLUMNS:
+    for name in DETAIL_COLUMNS + (CHECKSUM_COLUMN,):
         if name in table.c:
             columns[name] = table.c[name]
     query = select(*[column.label(key) for key, column in columns.items()]
@@ -192,8 +201,11 @@ def status_rows(scripts, applied, records):
 
     ``state`` is ``applied`` (by a migration), ``stamped`` (the newest
     step up to it was a stamp), ``applied, no record`` (the database has it
-    but the history does not say when) or ``pending``.
+    but the history does not say when) or ``pending``.  Where the history
+    recorded the script's checksum, ``script`` says whether the script
+    still has it (``unchanged``) or was edited since (``CHANGED``).
     """
+    from ..record import script_checksum
     rows = []
     for script in reversed(list(scripts.walk_revisions())):
         is_applied = script.revision in applied
@@ -220,6 +232,12 @@ def status_rows(scripts, applied, records):
         for name in DETAIL_COLUMNS:
             if name in record:
                 row[name] = record[name]
+        recorded = record.get(CHECKSUM_COLUMN)
+        if recorded is not None:
+            row[CHECKSUM_COLUMN] = recorded
+            row['script'] = (SCRIPT_UNCHANGED
+                             if script_checksum(script.path) == recorded
+                             else SCRIPT_CHANGED)
         rows.append(row)
     return rows
 
@@ -233,7 +251,7 @@ def _down_revisions(script):
 
 def write_table(rows, current, out):
     """The rows as an aligned table, then the current head(s)."""
-    details = [name for name in DETAIL_COLUMNS
+    details = [name for name in DETAIL_COLUMNS + ('script',)
                if any(name in row for row in rows)]
     headers = ['revision', 'state', 'applied at (UTC)', 'user version'] + \
         [name.replace('_', ' ') for name in details] + ['message']

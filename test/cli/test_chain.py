@@ -209,6 +209,10 @@ class ChainTest(ChainTestBase):
         message, = [p['message'] for p in report['scripts']['problems']]
         self.assertIn('the script of revision B changed after row %d ran it'
                       % db.rows()[1]['id'], message)
+        status = json.loads(self.assertSucceeds(self.main(
+            'status', '-c', db.env.ini_path, '--format', 'json')))
+        self.assertEqual([r['script'] for r in status['revisions']],
+                         ['unchanged', 'CHANGED', 'unchanged'])
         # Run again as edited, the record agrees with it.
         db.run('downgrade', 'A')
         db.run('upgrade', 'head')
