@@ -197,19 +197,20 @@ def canonical_row(values):
     :data:`.values.CHAINED`) as a compact JSON array, UTF-8, each value
     null or text: times as ``YYYY-MM-DDTHH:MM:SS.ffffff`` in UTC (naive
     times are UTC), anything else as ``str()`` gives it."""
-    return json.dumps([_canonical(value) for value in values],
-                      ensure_ascii=False, separators=(',', ':')).encode(
-                          'utf-8')
+    return _encode([value if value is None or value.__class__ is str
+                    else _canonical(value) for value in values]).encode(
+                        'utf-8')
+
+
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(',', ':')).encode
 
 
 def _canonical(value):
-    if value is None or value.__class__ is str:
-        return value
     if isinstance(value, datetime.datetime):
         if value.tzinfo is not None:
             value = value.astimezone(datetime.timezone.utc).replace(
                 tzinfo=None)
-        return value.strftime('%Y-%m-%dT%H:%M:%S.%f')
+        return value.isoformat(timespec='microseconds')
     return str(value)
 
 

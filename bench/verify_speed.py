@@ -5,7 +5,8 @@
                                  [--url URL] [--rounds 3]
 
 Writes a chain of REVISIONS revisions, a history table of ROWS rows
-(upgrades to the head and downgrades back, over and over) and a version
+(``details=True``, every row chained: upgrades to the head and downgrades
+back, over and over) and a version
 table where that history leads, in a SQLite file (or in the database of
 ``--url``, which must not have those tables yet; they are dropped after),
 then runs ``audit-alembic verify`` on it, and on a tenth of the rows, in
@@ -30,8 +31,11 @@ sys.path.insert(0, ROOT)
 from status_speed import build  # noqa: E402
 
 from audit_alembic import paths  # noqa: E402
+from audit_alembic.record import chain_hash  # noqa: E402
+from audit_alembic.values import CHAINED  # noqa: E402
 
 BATCH = 10000
+RUN_IDS = ['%08x-0000-4000-8000-000000000000' % i for i in range(1000)]
 
 
 def history_rows(count, revisions):
@@ -39,6 +43,7 @@ def history_rows(count, revisions):
     they leave the database at."""
     start = datetime.datetime(2020, 1, 1)
     at, step = -1, 1
+    previous = None
     rows = []
     for i in range(count):
         if at + step < -1 or at + step >= revisions:
@@ -51,7 +56,18 @@ def history_rows(count, revisions):
             'operation_direction': 'up' if step > 0 else 'down',
             'user_version': 'bench',
             'changed_at': start + datetime.timedelta(seconds=i),
+            'run_id': RUN_IDS[i // 3 % len(RUN_IDS)],
+            'status': 'ok',
+            'db_user': 'deploy',
+            'os_user': 'ci',
+            'host': 'build-3',
+            'duration_ms': i % 500,
+            'script_checksum': None,
+            'message': 'revision %d' % max(new, old),
+            'error': None,
         })
+        previous = rows[-1]['row_hash'] = chain_hash(
+            previous, [rows[-1][name] for name in CHAINED])
         at = new
         if len(rows) == BATCH:
             yield rows, at
@@ -70,7 +86,7 @@ def fill(url, count, revisions):
 
     from audit_alembic import Auditor
     engine = create_engine(url)
-    table = Auditor.create('bench').table
+    table = Auditor.create('bench', details=True).table
     version = Table('alembic_version', MetaData(),
                     Column('version_num', String(32), primary_key=True))
     existing = set(inspect(engine).get_table_names()) & {

@@ -201,9 +201,11 @@ def verify(connection, table, version_heads, scripts=None, layout=None):
     query = select(table).order_by(table.c[id_name])
     result = connection.execution_options(
         stream_results=True, yield_per=1000).execute(query)
-    for row in result.mappings():
+    chain.read_from(list(result.keys()))
+    for values in result:
+        row = values._mapping
         row_id = row[id_name]
-        chain.add(row_id, row)
+        chain.add(row_id, values)
         sources = set(layout.split(row[old_name]))
         destinations = set(layout.split(row[new_name]))
         ok = not has_status or row['status'] == 'ok'
@@ -351,16 +353,24 @@ class Chain:
         self.broken = []  # (row id, message)
         self.unchained = []
 
+    def read_from(self, keys):
+        """Take rows as tuples of the columns ``keys``."""
+        import operator
+        if self.active:
+            self.hash_at = keys.index(ROW_HASH_COLUMN)
+            self.chained_values = operator.itemgetter(
+                *[keys.index(name) for name in self.names])
+
     def add(self, row_id, row):
         from ..record import chain_hash
         if not self.active:
             return
-        stored = row[ROW_HASH_COLUMN]
+        stored = row[self.hash_at]
         if stored is None:
             self.unchained.append(row_id)
             return
         self.chained += 1
-        expected = chain_hash(self.previous, [row[n] for n in self.names],
+        expected = chain_hash(self.previous, self.chained_values(row),
                               self.key)
         if expected != stored:
             if self.previous_id is None:
