@@ -385,17 +385,16 @@ class Chain:
         self.previous, self.previous_id = stored, row_id
 
     def report(self):
+        from ..record import KEY_VARIABLE
         check = self.check
         if not self.active:
             return
         if self.broken and len(self.broken) == self.chained and \
                 self.chained > 1:
             check.problem(
-                'no chained row checks (%d of %d): wrong key (%s), or the '
-                'whole table rewritten' % (
-                    len(self.broken), self.chained,
-                    'AUDIT_ALEMBIC_KEY is set' if self.key else
-                    'AUDIT_ALEMBIC_KEY is not set'),
+                'wrong key or tampered: none of the %d chained rows checks '
+                '(%s)' % (self.chained, '%s is set' % KEY_VARIABLE
+                          if self.key else '%s is not set' % KEY_VARIABLE),
                 rows=[row_id for row_id, _ in self.broken[:1]])
         else:
             for row_id, message in self.broken[:CHAIN_PROBLEMS_SHOWN]:

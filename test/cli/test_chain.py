@@ -163,8 +163,14 @@ class ChainTest(ChainTestBase):
             with with_key(key):
                 report = self.report(db)
             problem, = report['chain']['problems']
-            self.assertIn('no chained row checks (3 of 3): wrong key',
-                          problem['message'])
+            self.assertEqual(problem['message'], (
+                'wrong key or tampered: none of the 3 chained rows checks '
+                '(AUDIT_ALEMBIC_KEY is %s)' % ('set' if key else 'not set')))
+            with with_key(key):
+                result = self.main('verify', '-c', db.env.ini_path)
+            self.assertFails(result, 'verification failed: chain')
+            self.assertEqual(result.stdout.count('\n         - '), 1,
+                             result.stdout)
         with with_key('right key'):
             self.assertTrue(self.report(db)['chain']['passed'])
 
