@@ -305,6 +305,19 @@ class TestBase(unittest.TestCase):
         self.addCleanup(env.close)
         return env
 
+    def process_scratch_env(self, revisions=(), **kw):
+        """A :class:`ScratchEnvironment` on a database other processes
+        reach (see :meth:`file_database_url`), removed after the test."""
+        url = self.file_database_url()
+        engine = self.engine
+        if url is not self.url:
+            from sqlalchemy import create_engine
+            engine = create_engine(url)
+            self.addCleanup(engine.dispose)
+        env = ScratchEnvironment(engine, revisions, **kw)
+        self.addCleanup(env.close)
+        return env
+
     def file_database_url(self):
         """The target's URL as other processes reach it (see
         :func:`reachable_url`); a SQLite file standing in for an in-memory

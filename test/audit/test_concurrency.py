@@ -3,10 +3,7 @@ bench/concurrent_upgrades.py for the longer race)."""
 import subprocess
 import sys
 
-from sqlalchemy import create_engine
-
 from audit_alembic import paths
-from audit_alembic.testing.fixtures import ScratchEnvironment
 from audit_alembic.testing.fixtures import TestBase
 from audit_alembic.values import DEFAULT_TABLE_NAME
 from test.audit.graphs import LINEAR
@@ -18,14 +15,7 @@ class ConcurrentUpgradeTest(TestBase):
     __backend__ = True
 
     def test_processes_racing_record_each_step_once(self):
-        url = self.file_database_url()
-        if url is self.url:
-            engine = self.engine
-        else:
-            engine = create_engine(url)
-            self.addCleanup(engine.dispose)
-        env = ScratchEnvironment(engine, LINEAR)
-        self.addCleanup(env.close)
+        env = self.process_scratch_env(LINEAR)
         command = [sys.executable, '-m', 'alembic', '-c', env.ini_path,
                    'upgrade', 'head']
         running = [subprocess.Popen(

@@ -16,7 +16,6 @@ from sqlalchemy import Integer
 from sqlalchemy import MetaData
 from sqlalchemy import String
 from sqlalchemy import Table
-from sqlalchemy import create_engine
 from sqlalchemy import inspect
 from sqlalchemy import text
 
@@ -28,7 +27,6 @@ from audit_alembic.auditor import TableSetupError
 from audit_alembic.auditor import index_name
 from audit_alembic.record import script_checksum
 from audit_alembic.testing.fixtures import Rev
-from audit_alembic.testing.fixtures import ScratchEnvironment
 from audit_alembic.testing.fixtures import TestBase
 from audit_alembic.values import DEFAULT_TABLE_NAME
 from audit_alembic.values import DETAIL_COLUMNS
@@ -65,15 +63,7 @@ class DetailsTestBase(TestBase):
         """A scratch project on a database other processes reach, run by
         the real ``alembic`` command with the shipped env.py (whose
         Auditor has details)."""
-        url = self.file_database_url()
-        if url is self.url:
-            engine = self.engine
-        else:
-            engine = create_engine(url)
-            self.addCleanup(engine.dispose)
-        env = ScratchEnvironment(engine, revisions, auditor=details_auditor())
-        self.addCleanup(env.close)
-        return env
+        return self.process_scratch_env(revisions, auditor=details_auditor())
 
     def script_path(self, env, revision):
         return ScriptDirectory.from_config(env.config).get_revision(

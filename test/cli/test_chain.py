@@ -10,7 +10,6 @@ import unittest.mock
 
 from sqlalchemy import MetaData
 from sqlalchemy import Table
-from sqlalchemy import create_engine
 from sqlalchemy import text
 
 from audit_alembic import Auditor
@@ -238,20 +237,18 @@ class ChainTest(ChainTestBase):
 class ConcurrentChainTest(ChainTestBase):
     """Real ``alembic`` processes writing one history table at once."""
 
-    def process_engine(self):
-        """An engine on a database other processes reach."""
-        url = self.file_database_url()
-        if url is self.url:
-            return self.engine
-        engine = create_engine(url)
-        self.addCleanup(engine.dispose)
-        return engine
-
-    def project(self, engine, revisions, version_table='alembic_version'):
-        env = ScratchEnvironment(
-            engine, revisions, auditor=Auditor.create('1.0', details=True),
-            version_table=version_table)
-        self.addCleanup(env.close)
+    def project(self, revisions, version_table='alembic_version',
+                engine=None):
+        if engine is None:
+            env = self.process_scratch_env(
+                revisions, auditor=Auditor.create('1.0', details=True),
+                version_table=version_table)
+        else:
+            env = ScratchEnvironment(
+                engine, revisions,
+                auditor=Auditor.create('1.0', details=True),
+                version_table=version_table)
+            self.addCleanup(env.close)
         # The alembic command reads no version table option: have this
         # project's env.py take it from alembic.ini.
         env_py = os.path.join(env.directory, 'scripts', 'env.py')
@@ -286,9 +283,8 @@ class ConcurrentChainTest(ChainTestBase):
         return checks
 
     def test_four_processes_upgrading_at_once(self):
-        env = self.project(self.process_engine(), [
-            Rev('A'), Rev('B', 'A'), Rev('C', 'B'), Rev('D', 'C'),
-            Rev('E', 'D')])
+        env = self.project([Rev('A'), Rev('B', 'A'), Rev('C', 'B'),
+                            Rev('D', 'C'), Rev('E', 'D')])
         running = [self.start(env, 'upgrade', 'head') for _ in range(4)]
         for process in running:
             process.communicate(timeout=120)
@@ -299,11 +295,10 @@ class ConcurrentChainTest(ChainTestBase):
                           if r['status'] == 'ok'], list('ABCDE'))
 
     def test_two_projects_sharing_one_history_table(self):
-        engine = self.process_engine()
-        first = self.project(engine, [Rev('P1'), Rev('P2', 'P1'),
-                                      Rev('P3', 'P2')], 'first_version')
-        second = self.project(engine, [Rev('Q1'), Rev('Q2', 'Q1'),
-                                       Rev('Q3', 'Q2')], 'second_version')
+        first = self.project([Rev('P1'), Rev('P2', 'P1'), Rev('P3', 'P2')],
+                             'first_version')
+        second = self.project([Rev('Q1'), Rev('Q2', 'Q1'), Rev('Q3', 'Q2')],
+                              'second_version', engine=first.engine)
         running = [self.start(env, 'upgrade', 'head')
                    for env in (first, second, first, second)]
         for process in running:
