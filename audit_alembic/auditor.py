@@ -189,6 +189,8 @@ class Auditor:
             self._text_columns = [name for name in chain
                                   if isinstance(table.c[name].type, String)]
             self._lock_key = _lock_key(table)
+            self._last_hash = _last_hash_query(table)
+            self._sqlite_lock = _sqlite_lock_statement(table)
         self._lengths = {column.key: column.type.length
                          for column in table.c
                          if getattr(column.type, 'length', None)}
@@ -586,11 +588,8 @@ class Auditor:
     def _link(self, connection, rows):
         """Give each row its ``row_hash``, under a lock that makes
         concurrent writers of the table take turns until they commit."""
-        from sqlalchemy import select
         self._lock_chain(connection)
-        hashed = self.table.c[values.ROW_HASH_COLUMN]
-        last = select(hashed).where(hashed.isnot(None)).order_by(
-            *[c.desc() for c in self.table.primary_key]).limit(1)
+        last = self._last_hash
         if connection.dialect.name in ('mysql', 'mariadb'):
             # The transaction's snapshot (REPEATABLE READ) may be older
             # than the last writer's commit: read on another connection.
@@ -633,13 +632,7 @@ class Auditor:
             if not event.contains(pool, 'reset', _release_at_reset):
                 event.listen(pool, 'reset', _release_at_reset)
         elif dialect == 'sqlite':
-            # A write that changes nothing takes the database's write
-            # lock, held until the transaction ends.
-            from sqlalchemy import false
-            from sqlalchemy import update
-            pk = list(self.table.primary_key)[0]
-            connection.execute(update(self.table).where(false()).values(
-                {pk: pk}))
+            connection.execute(self._sqlite_lock)
 
     def _release_chain(self, connection, *args):
         if CHAIN_LOCK_INFO in connection.info:
@@ -703,6 +696,23 @@ def _lock_key(table):
     digest = hashlib.sha256(
         ('audit_alembic:%s' % table.fullname).encode('utf-8')).digest()
     return int.from_bytes(digest[:8], 'big') >> 1
+
+
+def _last_hash_query(table):
+    """SELECT the ``row_hash`` of the last chained row of ``table``."""
+    from sqlalchemy import select
+    hashed = table.c[values.ROW_HASH_COLUMN]
+    return select(hashed).where(hashed.isnot(None)).order_by(
+        *[column.desc() for column in table.primary_key]).limit(1)
+
+
+def _sqlite_lock_statement(table):
+    """A write to ``table`` that changes nothing: on SQLite it takes the
+    database's write lock, held until the transaction ends."""
+    from sqlalchemy import false
+    from sqlalchemy import update
+    key = list(table.primary_key)[0]
+    return update(table).where(false()).values({key: key})
 
 
 def _lacks_create_index_if_not_exists(dialect):
