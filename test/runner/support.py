@@ -93,3 +93,42 @@ class CheckoutTestMixin:
             self.assertRegex(
                 result.output,
                 r'audit_alembic/%s\s+\d+\s+0\s+100%%' % re.escape(module))
+
+
+def runner_error(*args, root=ROOT):
+    """The one-line error the runner stops with for these options, or
+    None, found in this process: the options parsed, the aliases read
+    from ``root``'s config files, the targets resolved and connected to
+    (as ``pre_begin`` and ``post_begin`` do, leaving the targets of the
+    running suite alone).  The runners print it after ``PROG: error: ``
+    (nose2, exit status 2) or ``ERROR: `` (pytest, 4); tests that run them
+    check that part once."""
+    import argparse
+
+    from audit_alembic.testing import provision
+    from audit_alembic.testing.plugin import plugin_base
+    parser = argparse.ArgumentParser()
+    plugin_base.setup_options(parser.add_argument)
+    options = parser.parse_args(list(args))
+    targets = []
+    try:
+        aliases = plugin_base.read_aliases(root)
+        targets = [provision.Target(label, url) for label, url in
+                   plugin_base.resolve_targets(options.targets, aliases)]
+        provision.connect_all(targets)
+    except (plugin_base.UsageError, provision.TargetError) as err:
+        return str(err)
+    finally:
+        for target in targets:
+            if target.engine is not None:
+                target.engine.dispose()
+    return None
+
+
+def dbs_listing(root=ROOT):
+    """What ``--dbs`` prints for the config files of ``root``, found in
+    this process."""
+    from audit_alembic.testing.plugin import plugin_base
+    aliases = plugin_base.read_aliases(root)
+    return plugin_base.format_aliases(aliases) + \
+        plugin_base.list_leftovers(aliases)
