@@ -84,17 +84,19 @@ class NoseRunnerTest(CheckoutTestMixin, unittest.TestCase):
         self.checkout.write_test_cfg('[db]\nfile = sqlite:///%s\n'
                                      % self.checkout.path('term.db'))
         self.addCleanup(self.checkout.write_test_cfg, '')
-        environ = dict(os.environ, AUDIT_ALEMBIC_SAMPLE_CRASH='hang')
+        hanging = self.checkout.path('hanging')
+        environ = dict(os.environ, AUDIT_ALEMBIC_SAMPLE_CRASH='hang',
+                       AUDIT_ALEMBIC_SAMPLE_HANGING=hanging)
         process = subprocess.Popen(
             [sys.executable, self.checkout.path('sqla_nose.py'), '--db',
              'file', SAMPLE], cwd=self.checkout.root, env=environ,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        pattern = self.checkout.path('test_aa_*.db')
+        self.addCleanup(process.kill)
         deadline = time.monotonic() + 60
-        while not glob.glob(pattern) and time.monotonic() < deadline:
-            time.sleep(0.1)
+        while not os.path.exists(hanging) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        pattern = self.checkout.path('test_aa_*.db')
         self.assertTrue(glob.glob(pattern), 'the run made no database')
-        time.sleep(1)
         process.terminate()
         self.assertNotEqual(process.wait(timeout=60), 0)
         self.assertEqual(glob.glob(pattern), [])

@@ -1,7 +1,10 @@
 """The same options under pytest, and ``python setup.py test``."""
 import os
 import re
+import subprocess
 import sys
+import tempfile
+import time
 import unittest
 
 from test.runner.support import CheckoutTestMixin
@@ -69,10 +72,9 @@ class PytestRunnerTest(CheckoutTestMixin, unittest.TestCase):
         except ImportError:
             self.skipTest('pytest-xdist is not installed')
         result = self.checkout.pytest(
-            '-n', '2', '--db', 'sqlite_file', '--db', 'sqlite',
-            'test/audit/test_api.py', 'test/audit/test_recording.py')
+            '-n', '2', '--db', 'sqlite_file', '--db', 'sqlite', SAMPLE_DIR)
         self.assertEqual(result.returncode, 0, result.output)
-        self.assertRegex(result.stdout, r'\d+ passed')
+        self.assertRegex(result.stdout, r'\b5 passed\b')
         self.assertEqual([name for name in os.listdir(self.checkout.root)
                           if name.endswith('.db')], [])
 
@@ -89,6 +91,37 @@ class PytestRunnerTest(CheckoutTestMixin, unittest.TestCase):
         self.assertRegex(result.output, r'\b3 passed\b')
         self.assertEqual([name for name in os.listdir(self.checkout.root)
                           if name.endswith('.db')], [])
+
+    def test_sigterm_stops_workers_and_drops_their_databases(self):
+        try:
+            import xdist  # noqa: F401
+        except ImportError:
+            self.skipTest('pytest-xdist is not installed')
+        hanging = self.checkout.path('hanging')
+        environ = dict(os.environ, AUDIT_ALEMBIC_SAMPLE_CRASH='hang',
+                       AUDIT_ALEMBIC_SAMPLE_HANGING=hanging)
+        environ.pop('AUDIT_ALEMBIC_REQUIRE_SERVERS', None)
+        process = subprocess.Popen(
+            [sys.executable, '-m', 'pytest', '-p', 'no:cacheprovider', '-n',
+             '2', '--db', 'sqlite_file', SAMPLE_DIR], cwd=self.checkout.root,
+            env=environ, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.addCleanup(process.kill)
+        deadline = time.monotonic() + 60
+        while not os.path.exists(hanging) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertTrue(self.databases(), 'the run made no database')
+        stopped = time.monotonic()
+        process.terminate()
+        self.assertNotEqual(process.wait(timeout=60), 0)
+        # pytest-xdist alone waits up to 10 seconds for the busy worker.
+        self.assertLess(time.monotonic() - stopped, 4)
+        self.assertEqual(self.databases(), [])
+        self.assertFalse(os.path.exists(os.path.join(
+            tempfile.gettempdir(), 'audit_alembic_workers_%d' % process.pid)))
+
+    def databases(self):
+        return [name for name in os.listdir(self.checkout.root)
+                if name.endswith('.db')]
 
     def test_coverage_counts_import_time_lines(self):
         self.assertCoversImportTimeLines(self.checkout.pytest(

@@ -4,8 +4,11 @@
 hooks.  A test class with ``__backend__ = True`` is collected once per
 target, as ``ClassName_<target>``; other tests run against the first.
 """
+import atexit
 import inspect
 import os
+import signal
+import tempfile
 
 import pytest
 
@@ -68,12 +71,53 @@ def pytest_sessionstart(session):
         # controller drops it even if the worker dies.
         from audit_alembic.testing import provision
         provision.set_run_pid(os.getppid())
+        _register_worker(os.getppid())
     try:
         plugin_base.post_begin()
         if _is_controller(session.config):
             plugin_base.drop_first()  # it collects nothing
+            signal.signal(signal.SIGTERM, _terminate_workers)
     except plugin_base.UsageError as err:
         raise pytest.UsageError(str(err)) from None
+
+
+def _workers_folder(run_pid):
+    """Where the workers of the run ``run_pid`` started leave their
+    process ids, for the controller to pass SIGTERM on."""
+    return os.path.join(tempfile.gettempdir(),
+                        'audit_alembic_workers_%d' % run_pid)
+
+
+def _register_worker(run_pid):
+    folder = _workers_folder(run_pid)
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, str(os.getpid()))
+    open(path, 'w').close()
+
+    def unregister():
+        try:
+            os.remove(path)
+            os.rmdir(folder)  # the last worker out
+        except OSError:
+            pass
+    atexit.register(unregister)
+
+
+def _terminate_workers(signum, frame):
+    """SIGTERM in the controller: pass it on to the workers, which stop
+    their test and drop their databases, then stop as Ctrl-C does.
+    (pytest-xdist would otherwise wait 10 seconds for a busy worker.)"""
+    folder = _workers_folder(os.getpid())
+    try:
+        pids = [int(name) for name in os.listdir(folder) if name.isdigit()]
+    except OSError:
+        pids = []
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except OSError:
+            pass
+    raise KeyboardInterrupt('terminated')
 
 
 @pytest.hookimpl(trylast=True)
