@@ -62,9 +62,12 @@ class PytestRunnerTest(CheckoutTestMixin, unittest.TestCase):
         self.assertEqual(result.returncode, 1, result.output)
 
     def test_n_without_xdist_is_one_line(self):
-        self.assertOneLineError(
-            self.checkout.pytest('-p', 'no:xdist', '-n', '2', SAMPLE_DIR),
-            'ERROR: -n needs pytest-xdist, which is not installed', code=4)
+        for args in (['-n', '2'], ['--numprocesses=2']):
+            with self.subTest(args=args):
+                self.assertOneLineError(
+                    self.checkout.pytest('-p', 'no:xdist', *args, SAMPLE_DIR),
+                    'ERROR: -n needs pytest-xdist, which is not installed',
+                    code=4)
 
     def test_parallel_workers_have_files_of_their_own(self):
         try:

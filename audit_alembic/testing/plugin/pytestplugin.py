@@ -29,21 +29,27 @@ XDIST_MISSING = "-n needs pytest-xdist, which is not installed: " \
 def pytest_addoption(parser, pluginmanager):
     group = parser.getgroup(plugin_base.GROUP, plugin_base.GROUP_DESCRIPTION)
     plugin_base.setup_options(group.addoption)
-    if not pluginmanager.has_plugin('xdist'):
-        # Take -n, to refuse it in one line rather than a usage message.
-        # pytest reserves short options for plugins, which declare them
-        # with this method (pytest-xdist does); without it pytest's own
-        # message stays.
-        add_reserved = getattr(group, '_addoption', None)
-        if add_reserved is not None:
-            add_reserved('-n', '--numprocesses', dest='xdist_missing',
-                         help='(needs pytest-xdist)')
+    if not pluginmanager.has_plugin('xdist') and _asks_for_workers(
+            pluginmanager.get_plugin('pytestconfig')):
+        # pytest would refuse -n with its usage message: say it in one
+        # line, before the command line is parsed.
+        raise pytest.UsageError(XDIST_MISSING)
+
+
+def _asks_for_workers(config):
+    """Whether pytest-xdist's -n/--numprocesses is on the command line."""
+    args = config.invocation_params.args if config is not None else ()
+    for arg in args:
+        if arg == '--':
+            break
+        if arg == '--numprocesses' or arg.startswith('--numprocesses=') \
+                or (arg.startswith('-n') and not arg.startswith('--')):
+            return True
+    return False
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_cmdline_main(config):
-    if getattr(config.option, 'xdist_missing', None) is not None:
-        raise pytest.UsageError(XDIST_MISSING)
     try:
         message = plugin_base.pre_begin(config.option)
     except plugin_base.UsageError as err:
