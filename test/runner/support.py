@@ -12,6 +12,19 @@ COPIED = ['sqla_nose.py', 'setup.py', 'setup.cfg', 'audit_alembic', 'test']
 PASSWORD = 'sekrit'
 
 
+#: Coverage settings for runs in a copy (see Checkout.measure_coverage);
+#: setup.cfg's [coverage:paths] maps the copy's files onto ours.
+COVERAGE_CONFIG = """\
+[run]
+source = {source}
+omit = */audit_alembic/testing/plugin/*
+data_file = {data_file}
+parallel = true
+patch = subprocess
+concurrency = thread,multiprocessing
+"""
+
+
 class Checkout:
     """A copy of the checkout in a temporary folder, for runs that write
     test.cfg or database files without touching the real one."""
@@ -43,11 +56,44 @@ class Checkout:
         # The runs decide for themselves whether servers are required.
         environ.pop('AUDIT_ALEMBIC_REQUIRE_SERVERS', None)
         environ.update(env or {})
+        self.measure_coverage(environ, args)
         result = subprocess.run(
             list(args), cwd=cwd or self.root, env=environ, timeout=timeout,
             stdin=subprocess.DEVNULL, capture_output=True, text=True)
         result.output = result.stdout + result.stderr
         return result
+
+    def measure_coverage(self, environ, args):
+        """Where this process is measured, have coverage measure the run
+        of ``args`` in this copy too, and write its data beside this
+        process's, for the combine step to find (coverage's own settings
+        for child processes name this checkout's package, not the
+        copy's).  A run that measures coverage itself is left to it: its
+        own data file is the copy's, and its erase step must not reach
+        ours."""
+        # The measuring process's settings; coverage sets COVERAGE_RCFILE
+        # in a process it measures with concurrency = multiprocessing.
+        for name in ('COVERAGE_PROCESS_CONFIG', 'COVERAGE_PROCESS_START',
+                     'COVERAGE_RCFILE', 'COVERAGE_FILE'):
+            environ.pop(name, None)
+        if any(arg.startswith('--cov') or arg in ('--with-coverage', '-C')
+               for arg in args):
+            return
+        try:
+            import coverage
+        except ImportError:  # pragma: no cover
+            return
+        current = coverage.Coverage.current()
+        if current is None:
+            return
+        config = self.path('.coveragerc-runs')
+        if not os.path.exists(config):
+            with open(config, 'w') as f:
+                f.write(COVERAGE_CONFIG.format(
+                    source=self.path('audit_alembic'),
+                    data_file=os.path.abspath(
+                        current.get_option('run:data_file'))))
+        environ['COVERAGE_PROCESS_START'] = config
 
     def nose(self, *args, **kw):
         """Run ./sqla_nose.py with ``args``."""
