@@ -7,6 +7,7 @@ target, as ``ClassName_<target>``; other tests run against the first.
 import atexit
 import inspect
 import os
+import shutil
 import signal
 import tempfile
 
@@ -140,6 +141,9 @@ def pytest_collection_modifyitems(session, config, items):
 
 def pytest_sessionfinish(session):
     plugin_base.finish()
+    if _is_controller(session.config):
+        # What a crashed worker could not remove.
+        shutil.rmtree(_workers_folder(os.getpid()), ignore_errors=True)
 
 
 def pytest_report_header(config):
