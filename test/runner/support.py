@@ -47,9 +47,8 @@ class Checkout:
         with open(self.path('test.cfg'), 'w') as f:
             f.write(text)
 
-    def run(self, *args, cwd=None, env=None, timeout=120):
-        """Run a command in the checkout; returns the CompletedProcess
-        with ``.output`` holding stdout and stderr together."""
+    def environment(self, args, env=None):
+        """os.environ for running ``args`` in the checkout, with ``env``."""
         environ = dict(os.environ)
         environ.pop('AUDIT_ALEMBIC_SAMPLE_FAIL', None)
         environ.pop('AUDIT_ALEMBIC_SAMPLE_CRASH', None)
@@ -57,11 +56,25 @@ class Checkout:
         environ.pop('AUDIT_ALEMBIC_REQUIRE_SERVERS', None)
         environ.update(env or {})
         self.measure_coverage(environ, args)
+        return environ
+
+    def run(self, *args, cwd=None, env=None, timeout=120):
+        """Run a command in the checkout; returns the CompletedProcess
+        with ``.output`` holding stdout and stderr together."""
         result = subprocess.run(
-            list(args), cwd=cwd or self.root, env=environ, timeout=timeout,
-            stdin=subprocess.DEVNULL, capture_output=True, text=True)
+            list(args), cwd=cwd or self.root, timeout=timeout,
+            env=self.environment(args, env), stdin=subprocess.DEVNULL,
+            capture_output=True, text=True)
         result.output = result.stdout + result.stderr
         return result
+
+    def start(self, *args, env=None):
+        """Start a command in the checkout, its output discarded; the
+        Popen."""
+        return subprocess.Popen(
+            list(args), cwd=self.root, env=self.environment(args, env),
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
 
     def measure_coverage(self, environ, args):
         """Where this process is measured, have coverage measure the run

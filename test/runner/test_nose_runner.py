@@ -2,7 +2,6 @@
 import glob
 import os
 import re
-import subprocess
 import sys
 import sysconfig
 import time
@@ -85,12 +84,10 @@ class NoseRunnerTest(CheckoutTestMixin, unittest.TestCase):
                                      % self.checkout.path('term.db'))
         self.addCleanup(self.checkout.write_test_cfg, '')
         hanging = self.checkout.path('hanging')
-        environ = dict(os.environ, AUDIT_ALEMBIC_SAMPLE_CRASH='hang',
-                       AUDIT_ALEMBIC_SAMPLE_HANGING=hanging)
-        process = subprocess.Popen(
-            [sys.executable, self.checkout.path('sqla_nose.py'), '--db',
-             'file', SAMPLE], cwd=self.checkout.root, env=environ,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        process = self.checkout.start(
+            sys.executable, self.checkout.path('sqla_nose.py'), '--db',
+            'file', SAMPLE, env={'AUDIT_ALEMBIC_SAMPLE_CRASH': 'hang',
+                                 'AUDIT_ALEMBIC_SAMPLE_HANGING': hanging})
         self.addCleanup(process.kill)
         deadline = time.monotonic() + 60
         while not os.path.exists(hanging) and time.monotonic() < deadline:

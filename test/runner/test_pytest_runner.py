@@ -86,14 +86,24 @@ class PytestRunnerTest(CheckoutTestMixin, unittest.TestCase):
             import xdist  # noqa: F401
         except ImportError:
             self.skipTest('pytest-xdist is not installed')
-        result = self.checkout.pytest(
-            '-n', '2', '--db', 'sqlite_file', SAMPLE_DIR,
-            env={'AUDIT_ALEMBIC_SAMPLE_CRASH': '1'})
-        self.assertEqual(result.returncode, 1, result.output)
-        self.assertIn('crashed', result.output)
-        self.assertRegex(result.output, r'\b3 passed\b')
-        self.assertEqual([name for name in os.listdir(self.checkout.root)
-                          if name.endswith('.db')], [])
+        output = self.checkout.path('crash.out')
+        with open(output, 'w') as f:
+            process = subprocess.Popen(
+                [sys.executable, '-m', 'pytest', '-p', 'no:cacheprovider',
+                 '-n', '2', '--db', 'sqlite_file', SAMPLE_DIR],
+                cwd=self.checkout.root, stdout=f, stderr=subprocess.STDOUT,
+                env=self.checkout.environment(
+                    ['pytest'], {'AUDIT_ALEMBIC_SAMPLE_CRASH': '1'}))
+            code = process.wait(timeout=120)
+        with open(output) as f:
+            text = f.read()
+        self.assertEqual(code, 1, text)
+        self.assertIn('crashed', text)
+        self.assertRegex(text, r'\b3 passed\b')
+        self.assertEqual(self.databases(), [])
+        # The crashed worker could not remove its process id.
+        self.assertFalse(os.path.exists(os.path.join(
+            tempfile.gettempdir(), 'audit_alembic_workers_%d' % process.pid)))
 
     def test_sigterm_stops_workers_and_drops_their_databases(self):
         try:
@@ -101,13 +111,11 @@ class PytestRunnerTest(CheckoutTestMixin, unittest.TestCase):
         except ImportError:
             self.skipTest('pytest-xdist is not installed')
         hanging = self.checkout.path('hanging')
-        environ = dict(os.environ, AUDIT_ALEMBIC_SAMPLE_CRASH='hang',
-                       AUDIT_ALEMBIC_SAMPLE_HANGING=hanging)
-        environ.pop('AUDIT_ALEMBIC_REQUIRE_SERVERS', None)
-        process = subprocess.Popen(
-            [sys.executable, '-m', 'pytest', '-p', 'no:cacheprovider', '-n',
-             '2', '--db', 'sqlite_file', SAMPLE_DIR], cwd=self.checkout.root,
-            env=environ, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        process = self.checkout.start(
+            sys.executable, '-m', 'pytest', '-p', 'no:cacheprovider', '-n',
+            '2', '--db', 'sqlite_file', SAMPLE_DIR,
+            env={'AUDIT_ALEMBIC_SAMPLE_CRASH': 'hang',
+                 'AUDIT_ALEMBIC_SAMPLE_HANGING': hanging})
         self.addCleanup(process.kill)
         deadline = time.monotonic() + 60
         while not os.path.exists(hanging) and time.monotonic() < deadline:
