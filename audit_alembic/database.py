@@ -206,7 +206,8 @@ def wait_for_server(engine, timeout=None):
         thread.join(timeout)
     if not outcome:
         raise CommandError('cannot connect to %s: no answer within %d '
-                           'seconds' % (masked(url), timeout))
+                           'second%s' % (masked(url), timeout,
+                                         '' if timeout == 1 else 's'))
     if outcome[0] is not None:
         raise CommandError('cannot connect to %s: %s' % (
             masked(url), describe_error(outcome[0], url)))

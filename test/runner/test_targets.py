@@ -170,7 +170,7 @@ class BadInputTest(CheckoutTestCase):
         from audit_alembic import database
         from audit_alembic.testing import provision
         with SilentServer() as port, \
-                mock.patch.object(database, 'CONNECT_TIMEOUT', 2):
+                mock.patch.object(database, 'CONNECT_TIMEOUT', 1):
             url = 'mysql+pymysql://scott:%s@127.0.0.1:%d/test' % (
                 PASSWORD, port)
             target = provision.Target('silent', make_url(url))
@@ -179,10 +179,10 @@ class BadInputTest(CheckoutTestCase):
                 provision.connect_all([target])
             elapsed = time.monotonic() - started
         target.engine.dispose()
-        self.assertGreaterEqual(elapsed, 2)
+        self.assertGreaterEqual(elapsed, 1)
         self.assertLess(elapsed, 10)
         self.assertEqual(str(caught.exception), 'cannot connect to %s: no '
-                         'answer within 2 seconds' % url.replace(
+                         'answer within 1 second' % url.replace(
                              PASSWORD, '***'))
 
     def test_password_in_the_query_string_is_masked(self):
