@@ -19,13 +19,17 @@ def ran(result):
 
 
 class NoseRunnerTest(CheckoutTestMixin, unittest.TestCase):
-    def test_verbose_run_names_the_target_first(self):
-        result = self.checkout.nose('-v', SAMPLE)
-        self.assertEqual(result.returncode, 0, result.output)
+    def test_verbose_failing_run(self):
+        # Names the target first; a failure makes the exit status 1 (the
+        # runs of test_selection_forms pass, with status 0).
+        result = self.checkout.nose(
+            '-v', SAMPLE, env={'AUDIT_ALEMBIC_SAMPLE_FAIL': '1'})
+        self.assertEqual(result.returncode, 1, result.output)
         lines = result.stderr.splitlines()
         self.assertEqual(lines[0], 'Database target: default (sqlite://)')
-        self.assertRegex(lines[1], r'^test_\w+ .* \.\.\. ok$')
+        self.assertRegex(lines[1], r'^test_\w+ .* \.\.\. (ok|FAIL)$')
         self.assertEqual(ran(result), SAMPLE_TESTS)
+        self.assertIn('FAILED (failures=1)', result.output)
 
     def test_selection_forms(self):
         forms = [
@@ -72,12 +76,6 @@ class NoseRunnerTest(CheckoutTestMixin, unittest.TestCase):
         self.assertTrue(name_exists(SAMPLE + '.SampleTest'))
         result = self.checkout.nose('nowhere/')
         self.assertOneLineError(result, "no test matches 'nowhere/'")
-
-    def test_failure_exits_nonzero(self):
-        result = self.checkout.nose(
-            SAMPLE, env={'AUDIT_ALEMBIC_SAMPLE_FAIL': '1'})
-        self.assertEqual(result.returncode, 1)
-        self.assertIn('FAILED (failures=1)', result.output)
 
     def test_sigterm_stops_the_run_and_drops_its_database(self):
         self.checkout.write_test_cfg('[db]\nfile = sqlite:///%s\n'

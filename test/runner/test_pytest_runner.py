@@ -28,11 +28,15 @@ class PytestRunnerTest(CheckoutTestMixin, unittest.TestCase):
         self.assertIn('Database targets: sqlite (sqlite://), sqlite_file '
                       '(sqlite:///audit_alembic_test.db)', result.stdout)
 
-    def test_default_target_is_in_memory_sqlite(self):
-        result = self.checkout.pytest('-v', SAMPLE_DIR)
+    def test_default_target_and_failing_run(self):
+        result = self.checkout.pytest(
+            '-v', SAMPLE_DIR, env={'AUDIT_ALEMBIC_SAMPLE_FAIL': '1'})
         self.assertIn('Database target: default (sqlite://)', result.stdout)
         self.assertIn('SampleBackendTest_default::test_target_answers PASSED',
                       result.stdout)
+        self.assertIn('SampleTest::test_fails_on_request FAILED',
+                      result.stdout)
+        self.assertEqual(result.returncode, 1, result.output)
 
     def test_options_in_help(self):
         result = self.checkout.pytest('--help')
@@ -55,11 +59,6 @@ class PytestRunnerTest(CheckoutTestMixin, unittest.TestCase):
         self.assertEqual(result.returncode, 4, result.output)
         self.assertIn("ERROR: unknown --db alias 'nope'", result.stderr)
         self.assertNotIn('Traceback', result.output)
-
-    def test_failure_exits_nonzero(self):
-        result = self.checkout.pytest(
-            SAMPLE_DIR, env={'AUDIT_ALEMBIC_SAMPLE_FAIL': '1'})
-        self.assertEqual(result.returncode, 1, result.output)
 
     def test_n_without_xdist_is_one_line(self):
         for args in (['-n', '2'], ['--numprocesses=2']):
