@@ -21,6 +21,9 @@ import sys
 import tempfile
 import unittest
 
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData
 from sqlalchemy import inspect
 from sqlalchemy import select
@@ -83,13 +86,6 @@ formatter = generic
 [formatter_generic]
 format = %%(levelname)s [%%(name)s] %%(message)s
 '''
-
-
-def _alembic_command():
-    """alembic.command, imported when first needed: the runner's own
-    tests start many short runs whose tests never build an environment."""
-    from alembic import command
-    return command
 
 
 def reachable_url(url, directory):
@@ -161,7 +157,6 @@ class ScratchEnvironment:
                     url=url.replace('%', '%%')))):
             with open(path, 'w') as f:
                 f.write(text)
-        from alembic.config import Config
         self.config = Config(self.ini_path, stdout=io.StringIO())
 
     def own(self, table_name):
@@ -187,7 +182,6 @@ class ScratchEnvironment:
             self._generate(revision, table, down)
 
     def _generate(self, revision, table, down):
-        from alembic.script import ScriptDirectory
         ScriptDirectory.from_config(self.config).generate_revision(
             revision.id, 'revision %s' % revision.id,
             head=list(down) if isinstance(down, tuple) else (down or 'base'),
@@ -210,15 +204,14 @@ class ScratchEnvironment:
             return
         self.config.attributes['connection'] = connection
         try:
-            getattr(_alembic_command(), name)(self.config, *args, **kw)
+            getattr(command, name)(self.config, *args, **kw)
         finally:
             del self.config.attributes['connection']
 
     def sql(self, name, *args, **kw):
         """Run Alembic command ``name`` offline; return the SQL script."""
         self.config.output_buffer = io.StringIO()
-        getattr(_alembic_command(), name)(self.config, *args, sql=True,
-                                          **kw)
+        getattr(command, name)(self.config, *args, sql=True, **kw)
         return self.config.output_buffer.getvalue()
 
     def alembic(self, *args, **kw):

@@ -61,19 +61,3 @@ class AuditedDatabaseTest(unittest.TestCase):
         database.close()
         self.assertFalse(os.path.exists(database.directory))
         database.close()  # its SQLite file is gone: no error either
-
-
-class ImportCostTest(unittest.TestCase):
-    def test_fixtures_import_alembic_only_when_used(self):
-        # The runner's tests start dozens of short runs whose tests import
-        # the fixtures but build no environment.
-        import subprocess
-        import sys
-
-        from audit_alembic import paths
-        result = subprocess.run(
-            [sys.executable, '-c', 'import sys, audit_alembic.testing.'
-             'fixtures; print(sorted(m for m in sys.modules '
-             'if m.split(".")[0] == "alembic"))'],
-            capture_output=True, text=True, env=paths.child_environment())
-        self.assertEqual(result.stdout.strip(), '[]', result.stderr)
