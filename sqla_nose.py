@@ -79,13 +79,18 @@ def main(argv=None):
     adapter = runpy.run_path(BOOTSTRAP)['load_adapter']('nose')
 
     import nose2
-    nose2.main(
-        argv=[sys.argv[0],
-              '--top-level-directory', ROOT,
-              '--start-dir', os.path.join(ROOT, 'test'),
-              '--config', os.path.join(ROOT, 'setup.cfg')] + argv,
-        module=None,
-        plugins=[adapter.__name__, 'nose2.plugins.mp'])
+    try:
+        nose2.main(
+            argv=[sys.argv[0],
+                  '--top-level-directory', ROOT,
+                  '--start-dir', os.path.join(ROOT, 'test'),
+                  '--config', os.path.join(ROOT, 'setup.cfg')] + argv,
+            module=None,
+            plugins=[adapter.__name__, 'nose2.plugins.mp'])
+    except adapter.WorkerCrashed as crash:
+        print('%s: error: %s' % (os.path.basename(sys.argv[0]), crash),
+              file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == '__main__':

@@ -180,12 +180,15 @@ def connect(url, must_exist=True):
         engine.dispose()
 
 
-def wait_for_server(engine, timeout=CONNECT_TIMEOUT):
-    """Connect once, giving up after ``timeout`` seconds whatever the
-    driver does (some time only the opening of the socket).
+def wait_for_server(engine, timeout=None):
+    """Connect once, giving up after ``timeout`` seconds (by default
+    :data:`CONNECT_TIMEOUT`) whatever the driver does (some time only the
+    opening of the socket).
 
     :raise CommandError: if the database does not answer, or refuses.
     """
+    if timeout is None:
+        timeout = CONNECT_TIMEOUT
     url = engine.url
     outcome = []
 
@@ -203,7 +206,8 @@ def wait_for_server(engine, timeout=CONNECT_TIMEOUT):
         thread.join(timeout)
     if not outcome:
         raise CommandError('cannot connect to %s: no answer within %d '
-                           'seconds' % (masked(url), timeout))
+                           'second%s' % (masked(url), timeout,
+                                         '' if timeout == 1 else 's'))
     if outcome[0] is not None:
         raise CommandError('cannot connect to %s: %s' % (
             masked(url), describe_error(outcome[0], url)))

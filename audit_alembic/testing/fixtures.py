@@ -127,6 +127,7 @@ class ScratchEnvironment:
         self.ini_path = os.path.join(self.directory, 'alembic.ini')
         self.owned_tables = set()
         self.user_version = user_version
+        self.closed = False
         if auditor is None:
             auditor = Auditor.create(user_version)
         try:
@@ -243,7 +244,16 @@ class ScratchEnvironment:
             ).get_current_heads())
 
     def close(self):
-        """Drop the owned tables that exist; remove the folder."""
+        """Drop the owned tables that exist; remove the folder.
+
+        Only the first call does anything: a later one must not drop
+        tables another environment has made since (nose2's worker
+        processes call a class's ``tearDownClass`` a second time, when
+        the next class starts).
+        """
+        if self.closed:
+            return
+        self.closed = True
         existing = set(inspect(self.engine).get_table_names())
         metadata = MetaData()
         metadata.reflect(self.engine,

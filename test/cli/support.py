@@ -80,6 +80,7 @@ class AuditedDatabase:
         else:
             self.url = reachable_url(target.url, self.directory)
         self.own_engine = target is None or self.url != target.url
+        self.closed = False
         self.engine = create_engine(self.url) if self.own_engine \
             else target.engine
         try:
@@ -113,6 +114,11 @@ class AuditedDatabase:
         return self.env.history(table)
 
     def close(self):
+        """Remove the tables and the folder; only the first call does
+        anything (see :meth:`ScratchEnvironment.close`)."""
+        if self.closed:
+            return
+        self.closed = True
         try:
             self.env.close()
         finally:

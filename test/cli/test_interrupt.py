@@ -25,6 +25,13 @@ DELAYS = (0.0, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4)
 IMPORT_TIME = 'import time:'
 
 
+def default_sigint():
+    """Let the child take Ctrl-C as a terminal's process does, even where
+    this process ignores SIGINT (as nose2's worker processes do); an
+    ignored signal stays ignored across exec."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def interrupt(command, delay, port):
     """Run ``command`` against a database that never answers; send
     SIGINT ``delay`` seconds after ``main()`` has started.
@@ -40,7 +47,8 @@ def interrupt(command, delay, port):
         command + ['history', '--url',
                    'mysql+pymysql://scott:sekrit@127.0.0.1:%d/test' % port],
         env=child_environment(PYTHONPROFILEIMPORTTIME='1'),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        preexec_fn=default_sigint)
     try:
         lines = []
         seen_cli = False

@@ -12,6 +12,19 @@ COPIED = ['sqla_nose.py', 'setup.py', 'setup.cfg', 'audit_alembic', 'test']
 PASSWORD = 'sekrit'
 
 
+#: Coverage settings for runs in a copy (see Checkout.measure_coverage);
+#: setup.cfg's [coverage:paths] maps the copy's files onto ours.
+COVERAGE_CONFIG = """\
+[run]
+source = {source}
+omit = */audit_alembic/testing/plugin/*
+data_file = {data_file}
+parallel = true
+patch = subprocess
+concurrency = thread,multiprocessing
+"""
+
+
 class Checkout:
     """A copy of the checkout in a temporary folder, for runs that write
     test.cfg or database files without touching the real one."""
@@ -34,20 +47,66 @@ class Checkout:
         with open(self.path('test.cfg'), 'w') as f:
             f.write(text)
 
-    def run(self, *args, cwd=None, env=None, timeout=120):
-        """Run a command in the checkout; returns the CompletedProcess
-        with ``.output`` holding stdout and stderr together."""
+    def environment(self, args, env=None):
+        """os.environ for running ``args`` in the checkout, with ``env``."""
         environ = dict(os.environ)
         environ.pop('AUDIT_ALEMBIC_SAMPLE_FAIL', None)
         environ.pop('AUDIT_ALEMBIC_SAMPLE_CRASH', None)
         # The runs decide for themselves whether servers are required.
         environ.pop('AUDIT_ALEMBIC_REQUIRE_SERVERS', None)
         environ.update(env or {})
+        self.measure_coverage(environ, args)
+        return environ
+
+    def run(self, *args, cwd=None, env=None, timeout=120):
+        """Run a command in the checkout; returns the CompletedProcess
+        with ``.output`` holding stdout and stderr together."""
         result = subprocess.run(
-            list(args), cwd=cwd or self.root, env=environ, timeout=timeout,
-            stdin=subprocess.DEVNULL, capture_output=True, text=True)
+            list(args), cwd=cwd or self.root, timeout=timeout,
+            env=self.environment(args, env), stdin=subprocess.DEVNULL,
+            capture_output=True, text=True)
         result.output = result.stdout + result.stderr
         return result
+
+    def start(self, *args, env=None):
+        """Start a command in the checkout, its output discarded; the
+        Popen."""
+        return subprocess.Popen(
+            list(args), cwd=self.root, env=self.environment(args, env),
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+
+    def measure_coverage(self, environ, args):
+        """Where this process is measured, have coverage measure the run
+        of ``args`` in this copy too, and write its data beside this
+        process's, for the combine step to find (coverage's own settings
+        for child processes name this checkout's package, not the
+        copy's).  A run that measures coverage itself is left to it: its
+        own data file is the copy's, and its erase step must not reach
+        ours."""
+        # The measuring process's settings; coverage sets COVERAGE_RCFILE
+        # in a process it measures with concurrency = multiprocessing.
+        for name in ('COVERAGE_PROCESS_CONFIG', 'COVERAGE_PROCESS_START',
+                     'COVERAGE_RCFILE', 'COVERAGE_FILE'):
+            environ.pop(name, None)
+        if any(arg.startswith('--cov') or arg in ('--with-coverage', '-C')
+               for arg in args):
+            return
+        try:
+            import coverage
+        except ImportError:  # pragma: no cover
+            return
+        current = coverage.Coverage.current()
+        if current is None:
+            return
+        config = self.path('.coveragerc-runs')
+        if not os.path.exists(config):
+            with open(config, 'w') as f:
+                f.write(COVERAGE_CONFIG.format(
+                    source=self.path('audit_alembic'),
+                    data_file=os.path.abspath(
+                        current.get_option('run:data_file'))))
+        environ['COVERAGE_PROCESS_START'] = config
 
     def nose(self, *args, **kw):
         """Run ./sqla_nose.py with ``args``."""
@@ -93,3 +152,42 @@ class CheckoutTestMixin:
             self.assertRegex(
                 result.output,
                 r'audit_alembic/%s\s+\d+\s+0\s+100%%' % re.escape(module))
+
+
+def runner_error(*args, root=ROOT):
+    """The one-line error the runner stops with for these options, or
+    None, found in this process: the options parsed, the aliases read
+    from ``root``'s config files, the targets resolved and connected to
+    (as ``pre_begin`` and ``post_begin`` do, leaving the targets of the
+    running suite alone).  The runners print it after ``PROG: error: ``
+    (nose2, exit status 2) or ``ERROR: `` (pytest, 4); tests that run them
+    check that part once."""
+    import argparse
+
+    from audit_alembic.testing import provision
+    from audit_alembic.testing.plugin import plugin_base
+    parser = argparse.ArgumentParser()
+    plugin_base.setup_options(parser.add_argument)
+    options = parser.parse_args(list(args))
+    targets = []
+    try:
+        aliases = plugin_base.read_aliases(root)
+        targets = [provision.Target(label, url) for label, url in
+                   plugin_base.resolve_targets(options.targets, aliases)]
+        provision.connect_all(targets)
+    except (plugin_base.UsageError, provision.TargetError) as err:
+        return str(err)
+    finally:
+        for target in targets:
+            if target.engine is not None:
+                target.engine.dispose()
+    return None
+
+
+def dbs_listing(root=ROOT):
+    """What ``--dbs`` prints for the config files of ``root``, found in
+    this process."""
+    from audit_alembic.testing.plugin import plugin_base
+    aliases = plugin_base.read_aliases(root)
+    return plugin_base.format_aliases(aliases) + \
+        plugin_base.list_leftovers(aliases)

@@ -40,3 +40,24 @@ class ScratchEnvironmentTest(unittest.TestCase):
         env.close()
         self.assertEqual(os.listdir(self.folder), [])
         self.assertEqual(inspect(self.engine).get_table_names(), [])
+
+    def test_second_close_leaves_a_newer_environment_alone(self):
+        env = ScratchEnvironment(self.engine, [Rev('A')])
+        env.run('upgrade', 'head')
+        env.close()
+        newer = ScratchEnvironment(self.engine, [Rev('A')])
+        self.addCleanup(newer.close)
+        newer.run('upgrade', 'head')
+        env.close()  # as a repeated tearDownClass does
+        self.assertEqual(inspect(self.engine).get_table_names(), [
+            'alembic_version', 'alembic_version_history', 'scratch_a'])
+
+
+class AuditedDatabaseTest(unittest.TestCase):
+    def test_second_close_does_nothing(self):
+        from test.cli.support import AuditedDatabase
+        database = AuditedDatabase(None, [Rev('A')])
+        database.run('upgrade', 'head')
+        database.close()
+        self.assertFalse(os.path.exists(database.directory))
+        database.close()  # its SQLite file is gone: no error either

@@ -79,3 +79,18 @@ class ProcessesOptionTest(CheckoutTestMixin, unittest.TestCase):
         self.assertRegex(result.output, r'Ran \d+ tests')
         self.assertEqual([name for name in os.listdir(self.checkout.root)
                           if name.endswith('.db')], [])
+
+    def test_crashed_worker_ends_the_run_and_leaves_nothing(self):
+        result = self.checkout.nose(
+            '--processes', '2', '--db', 'sqlite_file', 'test.runner.sample',
+            env={'AUDIT_ALEMBIC_SAMPLE_CRASH': '1'}, timeout=60)
+        self.assertEqual(result.returncode, 1, result.output)
+        self.assertEqual(result.stderr.strip().splitlines()[-1],
+                         'sqla_nose.py: error: a test worker process died '
+                         'mid-run; the tests it was running did not finish '
+                         'and the run failed')
+        self.assertRegex(result.stderr, r'Ran 3 tests')
+        self.assertNotIn('Traceback', result.output)
+        self.assertNotIn('connection closed unexpectedly', result.output)
+        self.assertEqual([name for name in os.listdir(self.checkout.root)
+                          if name.endswith('.db')], [])

@@ -1,7 +1,10 @@
 """The same options under pytest, and ``python setup.py test``."""
 import os
 import re
+import subprocess
 import sys
+import tempfile
+import time
 import unittest
 
 from test.runner.support import CheckoutTestMixin
@@ -25,11 +28,15 @@ class PytestRunnerTest(CheckoutTestMixin, unittest.TestCase):
         self.assertIn('Database targets: sqlite (sqlite://), sqlite_file '
                       '(sqlite:///audit_alembic_test.db)', result.stdout)
 
-    def test_default_target_is_in_memory_sqlite(self):
-        result = self.checkout.pytest('-v', SAMPLE_DIR)
+    def test_default_target_and_failing_run(self):
+        result = self.checkout.pytest(
+            '-v', SAMPLE_DIR, env={'AUDIT_ALEMBIC_SAMPLE_FAIL': '1'})
         self.assertIn('Database target: default (sqlite://)', result.stdout)
         self.assertIn('SampleBackendTest_default::test_target_answers PASSED',
                       result.stdout)
+        self.assertIn('SampleTest::test_fails_on_request FAILED',
+                      result.stdout)
+        self.assertEqual(result.returncode, 1, result.output)
 
     def test_options_in_help(self):
         result = self.checkout.pytest('--help')
@@ -53,15 +60,13 @@ class PytestRunnerTest(CheckoutTestMixin, unittest.TestCase):
         self.assertIn("ERROR: unknown --db alias 'nope'", result.stderr)
         self.assertNotIn('Traceback', result.output)
 
-    def test_failure_exits_nonzero(self):
-        result = self.checkout.pytest(
-            SAMPLE_DIR, env={'AUDIT_ALEMBIC_SAMPLE_FAIL': '1'})
-        self.assertEqual(result.returncode, 1, result.output)
-
     def test_n_without_xdist_is_one_line(self):
-        self.assertOneLineError(
-            self.checkout.pytest('-p', 'no:xdist', '-n', '2', SAMPLE_DIR),
-            'ERROR: -n needs pytest-xdist, which is not installed', code=4)
+        for args in (['-n', '2'], ['--numprocesses=2']):
+            with self.subTest(args=args):
+                self.assertOneLineError(
+                    self.checkout.pytest('-p', 'no:xdist', *args, SAMPLE_DIR),
+                    'ERROR: -n needs pytest-xdist, which is not installed',
+                    code=4)
 
     def test_parallel_workers_have_files_of_their_own(self):
         try:
@@ -69,10 +74,9 @@ class PytestRunnerTest(CheckoutTestMixin, unittest.TestCase):
         except ImportError:
             self.skipTest('pytest-xdist is not installed')
         result = self.checkout.pytest(
-            '-n', '2', '--db', 'sqlite_file', '--db', 'sqlite',
-            'test/audit/test_api.py', 'test/audit/test_recording.py')
+            '-n', '2', '--db', 'sqlite_file', '--db', 'sqlite', SAMPLE_DIR)
         self.assertEqual(result.returncode, 0, result.output)
-        self.assertRegex(result.stdout, r'\d+ passed')
+        self.assertRegex(result.stdout, r'\b5 passed\b')
         self.assertEqual([name for name in os.listdir(self.checkout.root)
                           if name.endswith('.db')], [])
 
@@ -81,14 +85,53 @@ class PytestRunnerTest(CheckoutTestMixin, unittest.TestCase):
             import xdist  # noqa: F401
         except ImportError:
             self.skipTest('pytest-xdist is not installed')
-        result = self.checkout.pytest(
-            '-n', '2', '--db', 'sqlite_file', SAMPLE_DIR,
-            env={'AUDIT_ALEMBIC_SAMPLE_CRASH': '1'})
-        self.assertEqual(result.returncode, 1, result.output)
-        self.assertIn('crashed', result.output)
-        self.assertRegex(result.output, r'\b3 passed\b')
-        self.assertEqual([name for name in os.listdir(self.checkout.root)
-                          if name.endswith('.db')], [])
+        output = self.checkout.path('crash.out')
+        with open(output, 'w') as f:
+            process = subprocess.Popen(
+                [sys.executable, '-m', 'pytest', '-p', 'no:cacheprovider',
+                 '-n', '2', '--db', 'sqlite_file', SAMPLE_DIR],
+                cwd=self.checkout.root, stdout=f, stderr=subprocess.STDOUT,
+                env=self.checkout.environment(
+                    ['pytest'], {'AUDIT_ALEMBIC_SAMPLE_CRASH': '1'}))
+            code = process.wait(timeout=120)
+        with open(output) as f:
+            text = f.read()
+        self.assertEqual(code, 1, text)
+        self.assertIn('crashed', text)
+        self.assertRegex(text, r'\b3 passed\b')
+        self.assertEqual(self.databases(), [])
+        # The crashed worker could not remove its process id.
+        self.assertFalse(os.path.exists(os.path.join(
+            tempfile.gettempdir(), 'audit_alembic_workers_%d' % process.pid)))
+
+    def test_sigterm_stops_workers_and_drops_their_databases(self):
+        try:
+            import xdist  # noqa: F401
+        except ImportError:
+            self.skipTest('pytest-xdist is not installed')
+        hanging = self.checkout.path('hanging')
+        process = self.checkout.start(
+            sys.executable, '-m', 'pytest', '-p', 'no:cacheprovider', '-n',
+            '2', '--db', 'sqlite_file', SAMPLE_DIR,
+            env={'AUDIT_ALEMBIC_SAMPLE_CRASH': 'hang',
+                 'AUDIT_ALEMBIC_SAMPLE_HANGING': hanging})
+        self.addCleanup(process.kill)
+        deadline = time.monotonic() + 60
+        while not os.path.exists(hanging) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertTrue(self.databases(), 'the run made no database')
+        stopped = time.monotonic()
+        process.terminate()
+        self.assertNotEqual(process.wait(timeout=60), 0)
+        # pytest-xdist alone waits up to 10 seconds for the busy worker.
+        self.assertLess(time.monotonic() - stopped, 4)
+        self.assertEqual(self.databases(), [])
+        self.assertFalse(os.path.exists(os.path.join(
+            tempfile.gettempdir(), 'audit_alembic_workers_%d' % process.pid)))
+
+    def databases(self):
+        return [name for name in os.listdir(self.checkout.root)
+                if name.endswith('.db')]
 
     def test_coverage_counts_import_time_lines(self):
         self.assertCoversImportTimeLines(self.checkout.pytest(

@@ -6,6 +6,7 @@ import socket
 import sqlite3
 import time
 import unittest
+from unittest import mock
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -14,6 +15,8 @@ from audit_alembic.testing.fixtures import SilentServer
 from audit_alembic.testing.fixtures import TestBase
 from test.runner.support import PASSWORD
 from test.runner.support import CheckoutTestMixin
+from test.runner.support import dbs_listing
+from test.runner.support import runner_error
 
 SAMPLE = 'test.runner.sample'
 
@@ -43,6 +46,15 @@ class CheckoutTestCase(CheckoutTestMixin, unittest.TestCase):
     def tearDown(self):
         self.checkout.write_test_cfg('')
 
+    def assertErrorLine(self, message, *fragments):
+        """A runner_error() message: one line, no password, naming
+        ``fragments``."""
+        self.assertIsNotNone(message)
+        self.assertEqual(len(message.splitlines()), 1, message)
+        self.assertNotIn(PASSWORD, message)
+        for fragment in fragments:
+            self.assertIn(fragment, message)
+
 
 class ConfigFilesTest(CheckoutTestCase):
     def test_dbs_masks_passwords(self):
@@ -61,14 +73,11 @@ class ConfigFilesTest(CheckoutTestCase):
         self.checkout.write_test_cfg(
             '[db]\npostgresql = postgresql+psycopg://me:%s@db.example/x\n'
             'mine = sqlite:///mine.db\n' % PASSWORD)
-        for result in (self.checkout.nose('--dbs'),
-                       self.checkout.pytest('--dbs')):
-            self.assertEqual(result.returncode, 0, result.output)
-            self.assertIn('postgresql+psycopg://me:***@db.example/x',
-                          result.stdout)
-            self.assertRegex(result.stdout, r'\n +mine +sqlite:///mine.db\n')
-            self.assertIn('sqlite_file', result.stdout)
-            self.assertNotIn(PASSWORD, result.output)
+        listing = dbs_listing(self.checkout.root)
+        self.assertIn('postgresql+psycopg://me:***@db.example/x', listing)
+        self.assertRegex(listing, r'\n +mine +sqlite:///mine.db(\n|$)')
+        self.assertIn('sqlite_file', listing)
+        self.assertNotIn(PASSWORD, listing)
 
     def test_test_cfg_alias_is_used(self):
         self.checkout.write_test_cfg('[db]\nmine = sqlite:///mine.db\n')
@@ -90,19 +99,22 @@ class ConfigFilesTest(CheckoutTestCase):
         self.checkout.write_test_cfg(
             '[db]\nmine = postgresql://me:%s@host/db\nmine = sqlite://\n'
             % PASSWORD)
-        self.assertOneLineError(self.checkout.nose(SAMPLE),
-                                'malformed test.cfg', 'line 3', "'mine'")
+        self.assertErrorLine(runner_error(root=self.checkout.root),
+                             'malformed test.cfg', 'line 3', "'mine'")
 
     def test_test_cfg_without_section_header(self):
         self.checkout.write_test_cfg('mine = sqlite://\n')
-        self.assertOneLineError(self.checkout.nose(SAMPLE),
-                                'malformed test.cfg', 'line 1')
+        self.assertErrorLine(runner_error(root=self.checkout.root),
+                             'malformed test.cfg', 'line 1')
 
 
 class BadInputTest(CheckoutTestCase):
+    """Most run in this process (see runner_error); a few run the
+    runners, to check that the message is their one line."""
+
     def test_unknown_alias_lists_the_valid_ones(self):
-        self.assertOneLineError(
-            self.checkout.nose('--db', 'oracle', SAMPLE),
+        self.assertErrorLine(
+            runner_error('--db', 'oracle'),
             "unknown --db alias 'oracle'",
             'default, mariadb, mysql, postgresql, sqlite, sqlite_file')
 
@@ -113,9 +125,9 @@ class BadInputTest(CheckoutTestCase):
             'malformed --dburi', 'postgresql//***@host/db')
 
     def test_unknown_dialect(self):
-        self.assertOneLineError(
-            self.checkout.nose('--dburi', 'nosuchdb://scott:%s@host/db'
-                               % PASSWORD, SAMPLE),
+        self.assertErrorLine(
+            runner_error('--dburi', 'nosuchdb://scott:%s@host/db'
+                         % PASSWORD),
             "unknown database dialect 'nosuchdb'")
 
     def test_driver_not_installed(self):
@@ -124,9 +136,9 @@ class BadInputTest(CheckoutTestCase):
             self.skipTest('mysqlclient is installed here')
         except ImportError:
             pass
-        self.assertOneLineError(
-            self.checkout.nose('--dburi', 'mysql+mysqldb://scott:%s@h/test'
-                               % PASSWORD, SAMPLE),
+        self.assertErrorLine(
+            runner_error('--dburi', 'mysql+mysqldb://scott:%s@h/test'
+                         % PASSWORD),
             'needs the mysqldb driver', "pip install 'mysqlclient'")
 
     def test_unreachable_servers_fail_fast(self):
@@ -137,45 +149,61 @@ class BadInputTest(CheckoutTestCase):
             url = url % (PASSWORD, port)
             with self.subTest(url=url):
                 started = time.monotonic()
-                result = self.checkout.nose('--dburi', url, SAMPLE)
+                message = runner_error('--dburi', url)
                 self.assertLess(time.monotonic() - started, 10)
-                self.assertOneLineError(
-                    result, 'cannot connect to %s' % url.replace(
-                        PASSWORD, '***'))
-                result = self.checkout.pytest('--dburi', url,
-                                              'test/runner/sample')
-                self.assertOneLineError(
-                    result, 'ERROR: cannot connect to', code=4)
+                self.assertErrorLine(message, 'cannot connect to %s' %
+                                     url.replace(PASSWORD, '***'))
+        # The runners print it as their one line.
+        url = 'postgresql+psycopg://scott:%s@127.0.0.1:%d/test' % (
+            PASSWORD, port)
+        self.assertOneLineError(self.checkout.nose('--dburi', url, SAMPLE),
+                                'sqla_nose.py: error: ' + runner_error(
+                                    '--dburi', url))
+        self.assertOneLineError(
+            self.checkout.pytest('--dburi', url, 'test/runner/sample'),
+            'ERROR: cannot connect to', code=4)
 
     def test_silent_server_fails_within_the_timeout(self):
+        # In-process, with a shorter timeout to keep the suite fast; the
+        # closed-port test above covers the one-line error end to end.
         skip_without('pymysql')
-        with SilentServer() as port:
+        from audit_alembic import database
+        from audit_alembic.testing import provision
+        with SilentServer() as port, \
+                mock.patch.object(database, 'CONNECT_TIMEOUT', 1):
             url = 'mysql+pymysql://scott:%s@127.0.0.1:%d/test' % (
                 PASSWORD, port)
+            target = provision.Target('silent', make_url(url))
             started = time.monotonic()
-            result = self.checkout.nose('--dburi', url, SAMPLE)
-            self.assertLess(time.monotonic() - started, 20)
-        self.assertOneLineError(result, 'no answer within 10 seconds')
+            with self.assertRaises(provision.TargetError) as caught:
+                provision.connect_all([target])
+            elapsed = time.monotonic() - started
+        target.engine.dispose()
+        self.assertGreaterEqual(elapsed, 1)
+        self.assertLess(elapsed, 10)
+        self.assertEqual(str(caught.exception), 'cannot connect to %s: no '
+                         'answer within 1 second' % url.replace(
+                             PASSWORD, '***'))
 
     def test_password_in_the_query_string_is_masked(self):
         skip_without('psycopg')
         self.checkout.write_test_cfg(
             '[db]\nq = postgresql+psycopg://scott@h/test?password=%s\n'
             % PASSWORD)
-        listing = self.checkout.nose('--dbs')
+        listing = dbs_listing(self.checkout.root)
         self.assertIn('postgresql+psycopg://scott@h/test?password=***',
-                      listing.stdout)
-        self.assertNotIn(PASSWORD, listing.output)
-        self.assertOneLineError(self.checkout.nose(
+                      listing)
+        self.assertNotIn(PASSWORD, listing)
+        self.assertErrorLine(runner_error(
             '--dburi', 'postgresql+psycopg://scott@127.0.0.1:%d/test?'
-            'password=%s' % (closed_port(), PASSWORD), SAMPLE),
+            'password=%s' % (closed_port(), PASSWORD)),
             'cannot connect to', 'password=***')
 
     def test_driver_failing_its_own_way(self):
         skip_without('pymysql')
-        self.assertOneLineError(self.checkout.nose(
+        self.assertErrorLine(runner_error(
             '--dburi', 'mysql+pymysql://scott:%s@127.0.0.1:%d/test?'
-            'charset=bogus' % (PASSWORD, closed_port()), SAMPLE),
+            'charset=bogus' % (PASSWORD, closed_port())),
             'cannot connect to')
 
     def test_rejected_logins(self):
@@ -190,8 +218,7 @@ class BadInputTest(CheckoutTestCase):
             with self.subTest(url=url):
                 if not server_answers(port):
                     self.skipTest('no server on port %d' % port)
-                self.assertOneLineError(
-                    self.checkout.nose('--dburi', url, SAMPLE), reason)
+                self.assertErrorLine(runner_error('--dburi', url), reason)
 
 
 REQUIRE_SERVERS = 'AUDIT_ALEMBIC_REQUIRE_SERVERS'

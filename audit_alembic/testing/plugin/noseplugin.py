@@ -5,8 +5,11 @@ part of the package.
 """
 import importlib
 import importlib.util
+import logging
+import multiprocessing
 import os
 import sys
+import time
 
 from nose2.events import Plugin
 
@@ -130,8 +133,14 @@ class AuditAlembicPlugin(Plugin):
 
     def startTestRun(self, event):
         self.begin()  # in case another plugin handled loadTestsFromNames
+        self.crash_watch = WorkerCrashWatch()
+        logging.getLogger(MP_LOGGER).addFilter(self.crash_watch)
         if self.session.verbosity > 1:
             print(plugin_base.describe_targets(), file=sys.stderr)
+
+    def wasSuccessful(self, event):
+        if getattr(self, 'crash_watch', None) and self.crash_watch.crashed:
+            event.success = False
 
     def afterTestRun(self, event):
         # Also drops what a crashed worker of this run left behind.
@@ -148,6 +157,49 @@ class AuditAlembicPlugin(Plugin):
 
     def stopSubprocess(self, event):
         plugin_base.finish()
+
+
+#: The logger of nose2's multiprocess plugin.
+MP_LOGGER = 'nose2.plugins.mp'
+#: What it logs, over and over, once a worker process has died.
+WORKER_LOST = 'Subprocess connection closed unexpectedly'
+
+
+class WorkerCrashed(BaseException):
+    """A worker process of a parallel run died; ends the run.
+
+    A BaseException, as KeyboardInterrupt is, so that nose2 lets it
+    through to ``sqla_nose.py`` (which prints :data:`message`, one line,
+    and exits 1) after its ``afterTestRun`` hooks have run: the summary
+    is printed and every per-run database dropped.
+    """
+
+    message = 'a test worker process died mid-run; the tests it was ' \
+        'running did not finish and the run failed'
+
+
+class WorkerCrashWatch(logging.Filter):
+    """Ends a parallel run whose worker died.
+
+    nose2's multiprocess plugin (0.16) keeps the dead worker's connection
+    among those it waits on, logs :data:`WORKER_LOST` and waits again,
+    forever.  This filter sees that record in the loop: it lets the other
+    workers finish their tests, then raises :class:`WorkerCrashed` from
+    the loop.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.crashed = False
+
+    def filter(self, record):
+        if record.getMessage() != WORKER_LOST:
+            return True
+        self.crashed = True
+        if multiprocessing.active_children():
+            time.sleep(0.05)  # the loop spins; let the others work
+            return False
+        raise WorkerCrashed(WorkerCrashed.message)
 
 
 def add_target_copies(suite):

@@ -4,8 +4,12 @@
 hooks.  A test class with ``__backend__ = True`` is collected once per
 target, as ``ClassName_<target>``; other tests run against the first.
 """
+import atexit
 import inspect
 import os
+import shutil
+import signal
+import tempfile
 
 import pytest
 
@@ -26,21 +30,27 @@ XDIST_MISSING = "-n needs pytest-xdist, which is not installed: " \
 def pytest_addoption(parser, pluginmanager):
     group = parser.getgroup(plugin_base.GROUP, plugin_base.GROUP_DESCRIPTION)
     plugin_base.setup_options(group.addoption)
-    if not pluginmanager.has_plugin('xdist'):
-        # Take -n, to refuse it in one line rather than a usage message.
-        # pytest reserves short options for plugins, which declare them
-        # with this method (pytest-xdist does); without it pytest's own
-        # message stays.
-        add_reserved = getattr(group, '_addoption', None)
-        if add_reserved is not None:
-            add_reserved('-n', '--numprocesses', dest='xdist_missing',
-                         help='(needs pytest-xdist)')
+    if not pluginmanager.has_plugin('xdist') and _asks_for_workers(
+            pluginmanager.get_plugin('pytestconfig')):
+        # pytest would refuse -n with its usage message: say it in one
+        # line, before the command line is parsed.
+        raise pytest.UsageError(XDIST_MISSING)
+
+
+def _asks_for_workers(config):
+    """Whether pytest-xdist's -n/--numprocesses is on the command line."""
+    args = config.invocation_params.args if config is not None else ()
+    for arg in args:
+        if arg == '--':
+            break
+        if arg == '--numprocesses' or arg.startswith('--numprocesses=') \
+                or (arg.startswith('-n') and not arg.startswith('--')):
+            return True
+    return False
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_cmdline_main(config):
-    if getattr(config.option, 'xdist_missing', None) is not None:
-        raise pytest.UsageError(XDIST_MISSING)
     try:
         message = plugin_base.pre_begin(config.option)
     except plugin_base.UsageError as err:
@@ -68,12 +78,53 @@ def pytest_sessionstart(session):
         # controller drops it even if the worker dies.
         from audit_alembic.testing import provision
         provision.set_run_pid(os.getppid())
+        _register_worker(os.getppid())
     try:
         plugin_base.post_begin()
         if _is_controller(session.config):
             plugin_base.drop_first()  # it collects nothing
+            signal.signal(signal.SIGTERM, _terminate_workers)
     except plugin_base.UsageError as err:
         raise pytest.UsageError(str(err)) from None
+
+
+def _workers_folder(run_pid):
+    """Where the workers of the run ``run_pid`` started leave their
+    process ids, for the controller to pass SIGTERM on."""
+    return os.path.join(tempfile.gettempdir(),
+                        'audit_alembic_workers_%d' % run_pid)
+
+
+def _register_worker(run_pid):
+    folder = _workers_folder(run_pid)
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, str(os.getpid()))
+    open(path, 'w').close()
+
+    def unregister():
+        try:
+            os.remove(path)
+            os.rmdir(folder)  # the last worker out
+        except OSError:
+            pass
+    atexit.register(unregister)
+
+
+def _terminate_workers(signum, frame):
+    """SIGTERM in the controller: pass it on to the workers, which stop
+    their test and drop their databases, then stop as Ctrl-C does.
+    (pytest-xdist would otherwise wait 10 seconds for a busy worker.)"""
+    folder = _workers_folder(os.getpid())
+    try:
+        pids = [int(name) for name in os.listdir(folder) if name.isdigit()]
+    except OSError:
+        pids = []
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except OSError:
+            pass
+    raise KeyboardInterrupt('terminated')
 
 
 @pytest.hookimpl(trylast=True)
@@ -90,6 +141,9 @@ def pytest_collection_modifyitems(session, config, items):
 
 def pytest_sessionfinish(session):
     plugin_base.finish()
+    if _is_controller(session.config):
+        # What a crashed worker could not remove.
+        shutil.rmtree(_workers_folder(os.getpid()), ignore_errors=True)
 
 
 def pytest_report_header(config):

@@ -23,6 +23,9 @@ class SampleCrashTest(unittest.TestCase):
     def test_crashes_on_request(self):
         crash = os.environ.get('AUDIT_ALEMBIC_SAMPLE_CRASH')
         if crash == 'hang':
+            hanging = os.environ.get('AUDIT_ALEMBIC_SAMPLE_HANGING')
+            if hanging:  # tell the test that stops the run
+                open(hanging, 'w').close()
             time.sleep(120)  # until the run is stopped
         elif crash:
             os._exit(3)  # a worker dying mid-run
