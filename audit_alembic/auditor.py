@@ -579,6 +579,9 @@ class Auditor:
             self._link(connection, rows)
         # executemany takes its columns from the first row: write each
         # run of rows with the same keys apart, in order.
+        if len(rows) == 1:  # the usual case: no executemany
+            connection.execute(self._insert, rows[0])
+            return
         start = 0
         for end in range(1, len(rows) + 1):
             if end == len(rows) or rows[end].keys() != rows[start].keys():

@@ -1,15 +1,16 @@
 #!/usr/bin/env python
 """What recording costs: upgrade + downgrade of N revisions, bare (no
-Auditor), audited (``Auditor.create``) and audited with details
-(``details=True``).
+Auditor), with an ``on_version_apply`` hook that does nothing (what
+Alembic itself spends on calling a hook), audited (``Auditor.create``)
+and audited with details (``details=True``).
 
     python bench/audit_overhead.py [--url URL] [-n 200] [--rounds 15]
 
 Builds one scratch Alembic project with N revisions, each creating a
 table, and times ``upgrade head`` followed by ``downgrade base`` in the
-three ways, alternating them in one process so that all see the same
+four ways, alternating them in one process so that all see the same
 machine.  Prints the median time of each and the medians of the rounds'
-ratios audited/bare and details/audited.
+ratios.
 The default target is a SQLite file in a temporary directory.
 """
 import argparse
@@ -33,6 +34,10 @@ def chain(n):
     """N revisions in a line: r0001 <- r0002 <- ..."""
     ids = ['r%04d' % i for i in range(1, n + 1)]
     return [Rev(rev, ids[i - 1] if i else None) for i, rev in enumerate(ids)]
+
+
+def do_nothing(**kw):
+    """An ``on_version_apply`` hook that records nothing."""
 
 
 def timed(env):
@@ -59,6 +64,8 @@ def main(argv=None):
     revisions = chain(args.revisions)
     environments = {
         'bare': ScratchEnvironment(engine, revisions, auditor=False),
+        'hook': ScratchEnvironment(engine, revisions, auditor=False,
+                                   on_version_apply=do_nothing),
         'audited': ScratchEnvironment(engine, revisions,
                                       auditor=Auditor.create('bench')),
         'details': ScratchEnvironment(
@@ -70,7 +77,7 @@ def main(argv=None):
         timed(environments['details'])  # warm up imports and caches
         order = list(environments.items())
         for round_ in range(args.rounds):
-            # Each round starts with another of the three.
+            # Each round starts with another of them.
             shift = round_ % len(order)
             for name, env in order[shift:] + order[:shift]:
                 times[name].append(timed(env))
@@ -90,9 +97,10 @@ def main(argv=None):
     print('median upgrade+downgrade: %s' % ', '.join(
         '%s %.3fs' % (name, statistics.median(times[name]))
         for name in times))
-    # Each round times all three back to back, so their ratios cancel
+    # Each round times all of them back to back, so their ratios cancel
     # most of the machine's slow drifts (disk flushes, other processes).
-    for over, under in (('audited', 'bare'), ('details', 'audited'),
+    for over, under in (('hook', 'bare'), ('audited', 'bare'),
+                        ('audited', 'hook'), ('details', 'audited'),
                         ('details', 'bare')):
         ratios = [a / b for a, b in zip(times[over], times[under])]
         print('ratio %s/%s: median %.3f (rounds: %.3f to %.3f)' % (
