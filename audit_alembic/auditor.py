@@ -437,6 +437,9 @@ class Auditor:
             finally:
                 run.failure = None
             self._ensure_table(ctx)
+            # In the caller's transaction, rows held for the steps before
+            # come first.
+            self._write_held_rows(connection)
             self._write(connection, [row])
             if not callers_transaction:
                 connection.commit()

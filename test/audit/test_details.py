@@ -491,3 +491,33 @@ class OfflineDetailsTest(DetailsTestBase):
         with self.assertRaises(RuntimeError) as raised:
             command.upgrade(env.config, 'head', sql=True)
         self.assertIs(raised.exception, ERROR)
+
+
+class CallersTransactionTest(DetailsTestBase):
+    """Alembic run on a connection inside the program's own transaction:
+    the failed row is written in it, and follows its fate."""
+
+    def run_failing(self, env, commit):
+        with self.engine.connect() as connection:
+            transaction = connection.begin()
+            with self.assertRaises(RuntimeError) as raised:
+                env.run('upgrade', 'head', connection=connection)
+            self.assertIs(raised.exception, ERROR)
+            if commit:
+                transaction.commit()
+            else:
+                transaction.rollback()
+
+    def test_committed_with_the_program(self):
+        env = self.details_env([
+            Rev('A'), Rev('B', 'A', upgrade=RAISE_ERROR, downgrade='pass')])
+        self.run_failing(env, commit=True)
+        self.assertEqual(steps(env.history()),
+                         [('', 'A', 'ok'), ('A', 'B', 'failed')])
+
+    def test_rolled_back_with_the_program(self):
+        env = self.details_env([Rev('A', upgrade=RAISE_ERROR,
+                                    downgrade='pass')])
+        self.run_failing(env, commit=False)
+        has_table = inspect(self.engine).has_table(DEFAULT_TABLE_NAME)
+        self.assertEqual(env.history() if has_table else [], [])
