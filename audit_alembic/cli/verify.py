@@ -29,10 +29,13 @@ from ..exc import CommandError
 from ..values import CHAINED
 from ..values import CHECKSUM_COLUMN
 from ..values import DIRECTION_COLUMN
+from ..values import DURATION_COLUMN
+from ..values import HOST_COLUMN
 from ..values import ID_COLUMN
 from ..values import NEW_VERSION_COLUMN
 from ..values import OLD_VERSION_COLUMN
 from ..values import OPERATION_COLUMN
+from ..values import OS_USER_COLUMN
 from ..values import ROW_HASH_COLUMN
 from ..values import STATUS_COLUMN
 from . import options
@@ -324,6 +327,9 @@ class Drift:
                     rows=[row_id], revisions=[revision])
 
 
+#: Columns an online writer always fills and an offline script leaves
+#: NULL.
+ONLINE_ONLY = (HOST_COLUMN, OS_USER_COLUMN, DURATION_COLUMN)
 #: How many broken links ``verify`` describes one by one.
 CHAIN_PROBLEMS_SHOWN = 20
 
@@ -350,8 +356,10 @@ class Chain:
         self.previous = None  # the last chained row's hash
         self.previous_id = None
         self.chained = 0
+        self.mismatches = 0
         self.broken = []  # (row id, message)
-        self.unchained = []
+        self.unchained = []  # rows before the first chained one
+        self.offline = []  # rows after it that an offline script wrote
 
     def read_from(self, keys):
         """Take rows as tuples of the columns ``keys``."""
@@ -360,6 +368,9 @@ class Chain:
             self.hash_at = keys.index(ROW_HASH_COLUMN)
             self.chained_values = operator.itemgetter(
                 *[keys.index(name) for name in self.names])
+            # What an online writer always fills, an offline script never.
+            self.online_values = operator.itemgetter(
+                *[keys.index(name) for name in ONLINE_ONLY])
 
     def add(self, row_id, row):
         from ..record import chain_hash
@@ -367,12 +378,22 @@ class Chain:
             return
         stored = row[self.hash_at]
         if stored is None:
-            self.unchained.append(row_id)
+            if self.previous_id is None:
+                self.unchained.append(row_id)
+            elif any(value is not None for value in self.online_values(row)):
+                self.broken.append((row_id, (
+                    'row %s has no hash, though rows up to %s are chained '
+                    'and it was written online (it has a host, user or '
+                    'duration): its hash was removed' % (
+                        row_id, self.previous_id))))
+            else:
+                self.offline.append(row_id)
             return
         self.chained += 1
         expected = chain_hash(self.previous, self.chained_values(row),
                               self.key)
         if expected != stored:
+            self.mismatches += 1
             if self.previous_id is None:
                 where = 'the first chained row'
             else:
@@ -389,8 +410,7 @@ class Chain:
         check = self.check
         if not self.active:
             return
-        if self.broken and len(self.broken) == self.chained and \
-                self.chained > 1:
+        if self.mismatches == self.chained > 1:
             check.problem(
                 'wrong key or tampered: none of the %d chained rows checks '
                 '(%s)' % (self.chained, '%s is set' % KEY_VARIABLE
@@ -404,15 +424,17 @@ class Chain:
                     len(self.broken) - CHAIN_PROBLEMS_SHOWN),
                     rows=[row_id for row_id, _ in
                           self.broken[CHAIN_PROBLEMS_SHOWN:]])
-        if self.unchained:
-            shown = ', '.join(str(i) for i in self.unchained[:10])
-            more = len(self.unchained) - 10
-            check.notes.append(
-                '%d row%s unchained (written before the table had a chain, '
-                'or by an offline script), not checked: %s%s' % (
-                    len(self.unchained),
-                    ' is' if len(self.unchained) == 1 else 's are', shown,
-                    ' and %d more' % more if more > 0 else ''))
+        for rows, why in (
+                (self.unchained, 'written before the chain started'),
+                (self.offline, 'written by offline scripts, as their NULL '
+                               'host, user and duration say')):
+            if rows:
+                more = len(rows) - 10
+                check.notes.append(
+                    '%d row%s unchained (%s), not checked: %s%s' % (
+                        len(rows), ' is' if len(rows) == 1 else 's are', why,
+                        ', '.join(str(i) for i in rows[:10]),
+                        ' and %d more' % more if more > 0 else ''))
 
 
 def ancestors_of(scripts, revisions):

@@ -183,8 +183,8 @@ class ChainTest(ChainTestBase):
         self.assertTrue(report['chain']['passed'], report['chain'])
         first = db.rows()[0]['id']
         self.assertEqual(report['chain']['notes'], [
-            '1 row is unchained (written before the table had a chain, or '
-            'by an offline script), not checked: %d' % first])
+            '1 row is unchained (written before the chain started), not '
+            'checked: %d' % first])
 
     def test_offline_rows_are_unchained(self):
         db = self.details_database()
@@ -201,7 +201,24 @@ class ChainTest(ChainTestBase):
                          [False, True, True, False, False])
         report = self.report(db)
         self.assertTrue(report['chain']['passed'], report['chain'])
-        self.assertIn('2 rows are unchained', report['chain']['notes'][0])
+        self.assertIn('2 rows are unchained (written by offline scripts',
+                      report['chain']['notes'][0])
+
+    def test_removed_hashes(self):
+        # Edited, then its hash cleared: in the middle, the next row's link
+        # breaks; at the end, the row is online-written yet unchained.
+        db = self.details_database()
+        db.run('upgrade', 'head')
+        ids = [row['id'] for row in db.rows()]
+        for row_id in (ids[1], ids[2]):
+            self.execute(db, "UPDATE %s SET user_version = 'evil', "
+                             'row_hash = NULL WHERE id = %d'
+                         % (HISTORY, row_id))
+        report = self.report(db)
+        self.assertEqual(self.broken_rows(report), [[ids[1]], [ids[2]]])
+        self.assertIn('row %d has no hash, though rows up to %d are chained'
+                      % (ids[1], ids[0]),
+                      report['chain']['problems'][0]['message'])
 
     def test_edited_script(self):
         db = self.details_database()
