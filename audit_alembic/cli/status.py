@@ -81,6 +81,7 @@ def show_status(scripts, url, layout=None, version_table=None,
         ``expect_head``, if it is not at the head(s) of ``scripts``.
     """
     out = out or sys.stdout
+    read_scripts(scripts)
     with database.connect(url) as connection:
         current = current_heads(connection,
                                 version_table or options.DEFAULT_VERSION_TABLE)
@@ -109,6 +110,12 @@ def script_directory(args):
     from alembic.config import Config
     from alembic.script import ScriptDirectory
     from alembic.util import CommandError as AlembicError
+    import os
+    if args.script_location is None and args.config is None and \
+            not os.path.isfile(options.DEFAULT_CONFIG):
+        raise CommandError('no Alembic project here (no %s): pass -c FILE, '
+                           'or --script-location DIR'
+                           % options.DEFAULT_CONFIG)
     try:
         if args.script_location is not None:
             return ScriptDirectory(args.script_location)
@@ -119,6 +126,35 @@ def script_directory(args):
     except AlembicError as err:
         raise CommandError('cannot read the Alembic scripts: %s'
                            % _one_line(err)) from None
+
+
+def read_scripts(scripts):
+    """Load every revision script of ``scripts`` now, so that a broken
+    directory (a missing down revision, a script that does not compile)
+    is one error line, not a traceback later.
+
+    :raise CommandError: naming what is wrong.
+    """
+    import warnings
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        try:
+            scripts.revision_map.heads
+            for _ in scripts.walk_revisions():
+                pass
+        except Exception as err:
+            from alembic.script.revision import RevisionError
+            from alembic.util import CommandError as AlembicError
+            what = _one_line(err)
+            if not isinstance(err, (AlembicError, RevisionError)):
+                what = '%s: %s' % (type(err).__name__, what)
+            # Alembic warns first of what it then fails on.
+            what = '; '.join([_one_line(w.message) for w in caught] + [what])
+            raise CommandError('cannot read the Alembic scripts in %s: %s'
+                               % (scripts.dir, what)) from None
+    for warning in caught:
+        warnings.warn_explicit(warning.message, warning.category,
+                               warning.filename, warning.lineno)
 
 
 def script_heads(scripts):
@@ -167,6 +203,7 @@ def latest_upgrades(connection, layout):
     from sqlalchemy import MetaData
     from sqlalchemy import Table
     from sqlalchemy import inspect
+    from sqlalchemy import or_
     from sqlalchemy import select
     if not inspect(connection).has_table(layout.table_name,
                                          schema=layout.schema):
@@ -185,7 +222,9 @@ def latest_upgrades(connection, layout):
     query = select(*[column.label(key) for key, column in columns.items()]
                    ).where(columns[DIRECTION_COLUMN] == 'up')
     if 'status' in table.c:
-        query = query.where(table.c.status == 'ok')
+        # NULL: a row written before the table had the column.
+        query = query.where(or_(table.c.status == 'ok',
+                                table.c.status.is_(None)))
     latest = {}
     result = connection.execution_options(
         stream_results=True, yield_per=1000).execute(

@@ -116,6 +116,8 @@ def show_verification(scripts, url, layout=None, version_table=None,
     """
     out = out or sys.stdout
     layout = layout or TableLayout()
+    if scripts is not None:
+        status_command.read_scripts(scripts)
     with database.connect(url) as connection:
         table = _history_table(connection, layout, url)
         heads = status_command.current_heads(
@@ -211,7 +213,8 @@ def verify(connection, table, version_heads, scripts=None, layout=None):
         chain.add(row_id, values)
         sources = set(layout.split(row[old_name]))
         destinations = set(layout.split(row[new_name]))
-        ok = not has_status or row['status'] == 'ok'
+        # NULL: a row written before the table had the column.
+        ok = not has_status or row['status'] in ('ok', None)
         if has_status and row['status'] == 'failed':
             for revision in destinations:
                 unresolved.setdefault(revision, row_id)

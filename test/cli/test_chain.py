@@ -185,6 +185,12 @@ class ChainTest(ChainTestBase):
         self.assertEqual(report['chain']['notes'], [
             '1 row is unchained (written before the chain started), not '
             'checked: %d' % first])
+        # Its NULL status is no failure: status still shows when it ran.
+        status = json.loads(self.assertSucceeds(self.main(
+            'status', '-c', db.env.ini_path, '--format', 'json')))
+        self.assertEqual([r['state'] for r in status['revisions']],
+                         ['applied'] * 3)
+        self.assertEqual(status['revisions'][0]['history_id'], first)
 
     def test_offline_rows_are_unchained(self):
         db = self.details_database()

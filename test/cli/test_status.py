@@ -1,5 +1,7 @@
 """``audit-alembic status`` on projects migrated by real Alembic runs."""
+import glob
 import json
+import os
 
 from sqlalchemy import inspect
 from sqlalchemy import text
@@ -142,6 +144,34 @@ class StatusErrorTest(CLITestCase):
             self.main('status', '--url', db.url_text, '--script-location',
                       '/no/such/dir'),
             'cannot read the Alembic scripts', '/no/such/dir')
+
+    def test_broken_script_directory(self):
+        db = self.audited_database([Rev('A'), Rev('B', 'A'), Rev('C', 'B')],
+                                   sqlite_file=True)
+        versions = os.path.join(db.env.directory, 'scripts', 'versions')
+        middle, = glob.glob(os.path.join(versions, 'B_*.py'))
+        last, = glob.glob(os.path.join(versions, 'C_*.py'))
+        with open(last) as f:
+            script = f.read()
+        with open(last, 'a') as f:
+            f.write('def (:\n')
+        for command in ('status', 'verify'):
+            self.assertFails(self.main(command, '-c', db.env.ini_path),
+                             'cannot read the Alembic scripts in',
+                             'SyntaxError')
+        with open(last, 'w') as f:
+            f.write(script)
+        os.remove(middle)  # C's down revision is gone
+        for command in ('status', 'verify'):
+            self.assertFails(self.main(command, '-c', db.env.ini_path),
+                             'cannot read the Alembic scripts in',
+                             'revision C is not present')
+
+    def test_url_without_a_project(self):
+        db = self.audited_database([Rev('A')], sqlite_file=True)
+        self.assertFails(self.main('status', '--url', db.url_text,
+                                   cwd=db.directory),
+                         'no Alembic project here', '--script-location DIR')
 
     def test_database_at_an_unknown_revision(self):
         db = self.audited_database([Rev('A')], sqlite_file=True)
