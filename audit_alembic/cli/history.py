@@ -56,6 +56,7 @@ def add_parser(commands):
     filters.add_argument('--last', metavar='N', type=options.positive_int,
                          help='only the N most recent steps')
     filters.add_argument('--run', metavar='RUN_ID', dest='run_id',
+                         type=options.run_id,
                          help='only the steps of one Alembic run: a run_id, '
                               'or its start as the table shows it')
     group = parser.add_argument_group('output')

@@ -23,6 +23,17 @@ def positive_int(text):
     return value
 
 
+def run_id(text):
+    """An argparse type: a run id, or its start, as ``history`` shows it
+    (hexadecimal digits and dashes, any case), in lower case."""
+    value = text.strip().lower()
+    if not 1 <= len(value) <= 36 or value.strip('0123456789abcdef-'):
+        raise argparse.ArgumentTypeError(
+            'expected a run id or its start (hexadecimal digits and dashes, '
+            'as history shows it), not %r' % (text,))
+    return value
+
+
 def timestamp(text):
     """An argparse type: an ISO-8601 date or time, as a naive UTC datetime.
 

@@ -266,8 +266,15 @@ class DetailsHistoryTest(CLITestCase):
             self.assertEqual([int(row[0]) for row in parse_csv(output)[1:]],
                              [self.rows[i - 1]['id'] for i in expected])
         _, lines = parse_table(self.assertSucceeds(self.history(
-            '--run', 'ffffffff-no-such-run')))
+            '--run', 'ffffffff-0000')))
         self.assertEqual(lines, [])
+        # As shown, in any case.
+        output = self.assertSucceeds(self.history(
+            '--run', second[:8].upper(), '--format', 'csv'))
+        self.assertEqual(len(parse_csv(output)), 2)
+        for garbage in ('zzzz-garbage', '', ' ', '%', 'a' * 37):
+            self.assertUsageError(self.history('--run', garbage),
+                                  'expected a run id or its start')
 
     def test_run_filter_needs_a_run_id_column(self):
         db = self.audited_database(GRAPH[:1], sqlite_file=True)
