@@ -95,9 +95,8 @@ def add_project_options(group):
                        help='the Alembic script directory (default: '
                             'script_location of the config file)')
     group.add_argument('--version-table', metavar='NAME',
-                       default=DEFAULT_VERSION_TABLE,
-                       help="Alembic's version table (default: "
-                            '%(default)s)')
+                       help="Alembic's version table (default: %s; one "
+                            'named here must exist)' % DEFAULT_VERSION_TABLE)
 
 
 def config_path(args):

@@ -13,6 +13,7 @@ from .. import database
 from ..exc import CommandError
 from ..values import CHANGE_TIME_COLUMN
 from ..values import CHECKSUM_COLUMN
+from ..values import DEFAULT_TABLE_NAME
 from ..values import DB_USER_COLUMN
 from ..values import DIRECTION_COLUMN
 from ..values import HOST_COLUMN
@@ -83,6 +84,9 @@ def show_status(scripts, url, layout=None, version_table=None,
     out = out or sys.stdout
     read_scripts(scripts)
     with database.connect(url) as connection:
+        if version_table is not None:
+            require_table(connection, version_table, None, url,
+                          '--version-table')
         current = current_heads(connection,
                                 version_table or options.DEFAULT_VERSION_TABLE)
         applied = applied_revisions(scripts, current)
@@ -157,6 +161,16 @@ def read_scripts(scripts):
                                warning.filename, warning.lineno)
 
 
+def require_table(connection, name, schema, url, what):
+    """:raise CommandError: unless the database has table ``schema.name``
+    (``what`` named it)."""
+    from sqlalchemy import inspect
+    if not inspect(connection).has_table(name, schema=schema):
+        raise CommandError('no table %s in %s (%s)' % (
+            '%s.%s' % (schema, name) if schema else name,
+            database.masked(url), what))
+
+
 def script_heads(scripts):
     """The revisions ``alembic upgrade heads`` leaves in the version
     table, sorted: the heads of the script directory, less those another
@@ -207,6 +221,10 @@ def latest_upgrades(connection, layout):
     from sqlalchemy import select
     if not inspect(connection).has_table(layout.table_name,
                                          schema=layout.schema):
+        if (layout.table_name, layout.schema) != (DEFAULT_TABLE_NAME, None):
+            # Named on purpose: a typo is no "no history yet".
+            require_table(connection, layout.table_name, layout.schema,
+                          connection.engine.url, 'the history table')
         return {}
     table = Table(layout.table_name, MetaData(), schema=layout.schema,
                   autoload_with=connection)

@@ -120,6 +120,9 @@ def show_verification(scripts, url, layout=None, version_table=None,
         status_command.read_scripts(scripts)
     with database.connect(url) as connection:
         table = _history_table(connection, layout, url)
+        if version_table is not None:
+            status_command.require_table(connection, version_table, None,
+                                         url, '--version-table')
         heads = status_command.current_heads(
             connection, version_table or options.DEFAULT_VERSION_TABLE)
         checks = verify(connection, table, heads, scripts, layout)

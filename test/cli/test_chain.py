@@ -298,8 +298,10 @@ class ConcurrentChainTest(ChainTestBase):
             stderr=subprocess.PIPE, text=True,
             env=paths.child_environment(APP_VERSION='1.0'))
 
-    def verify_chain(self, env):
-        result = self.main('verify', '-c', env.ini_path, '--format', 'json')
+    def verify_chain(self, env, *args):
+        result = self.main('verify', '-c', env.ini_path, '--format', 'json',
+                           *args)
+        self.assertTrue(result.stdout, result.stderr)
         checks = {c['check']: c for c in json.loads(result.stdout)['checks']}
         self.assertTrue(checks['chain']['passed'], checks['chain'])
         self.assertIsNone(checks['chain']['skipped'])
@@ -333,7 +335,7 @@ class ConcurrentChainTest(ChainTestBase):
                                 if r['status'] == 'ok'),
                          ['P1', 'P2', 'P3', 'Q1', 'Q2', 'Q3'])
         # Only the chain: the replay of one project sees the other's steps.
-        self.verify_chain(first)
+        self.verify_chain(first, '--version-table', 'first_version')
 
 
 class ChainLockTest(ChainTestBase):

@@ -167,6 +167,18 @@ class StatusErrorTest(CLITestCase):
                              'cannot read the Alembic scripts in',
                              'revision C is not present')
 
+    def test_tables_named_on_purpose_must_exist(self):
+        db = self.audited_database([Rev('A')], sqlite_file=True)
+        db.run('upgrade', 'head')
+        for command in ('status', 'verify'):
+            self.assertFails(
+                self.main(command, '-c', db.env.ini_path, '--version-table',
+                          'nosuch'),
+                'no table nosuch in', '(--version-table)')
+        self.assertFails(
+            self.main('status', '-c', db.env.ini_path, '--table', 'nosuch'),
+            'no table nosuch in', '(the history table)')
+
     def test_url_without_a_project(self):
         db = self.audited_database([Rev('A')], sqlite_file=True)
         self.assertFails(self.main('status', '--url', db.url_text,
