@@ -210,10 +210,12 @@ def verify(connection, table, version_heads, scripts=None, layout=None):
     result = connection.execution_options(
         stream_results=True, yield_per=1000).execute(query)
     chain.read_from(list(result.keys()))
+    seen_id = None  # the id of the row before, failed attempts included
     for values in result:
         row = values._mapping
         row_id = row[id_name]
         chain.add(row_id, values)
+        id_before, seen_id = seen_id, row_id
         sources = set(layout.split(row[old_name]))
         destinations = set(layout.split(row[new_name]))
         # NULL: a row written before the table had the column.
@@ -234,15 +236,15 @@ def verify(connection, table, version_heads, scripts=None, layout=None):
                     % (_show(sources), row_id))
             state = set(sources)
         elif not all(reachable(revision, state) for revision in sources):
-            gap = previous_id is not None and isinstance(row_id, int) and \
-                isinstance(previous_id, int) and row_id > previous_id + 1
+            gap = id_before is not None and isinstance(row_id, int) and \
+                isinstance(id_before, int) and row_id > id_before + 1
             if gap:
                 replay.problem(
                     'row %s starts from %s, but the rows before it leave the '
                     'database at %s; ids jump from %s to %s: rows were '
                     'deleted' % (row_id, _show(sources), _show(state),
-                                 previous_id, row_id),
-                    rows=[previous_id, row_id])
+                                 id_before, row_id),
+                    rows=[id_before, row_id])
             else:
                 replay.problem(
                     'row %s starts from %s, but row %s left the database at '

@@ -352,3 +352,26 @@ class ChainLockTest(ChainTestBase):
         with db.engine.connect() as connection:
             self.assertEqual(connection.scalar(
                 text('SELECT IS_FREE_LOCK(:name)'), {'name': name}), 1)
+
+
+class ReplayBesideFailuresTest(ChainTestBase):
+
+    def test_failed_attempts_are_no_gap_in_the_ids(self):
+        db = self.details_database([
+            Rev('A'), Rev('B', 'A', upgrade='raise ValueError("no")',
+                          downgrade='pass')])
+        db.run('upgrade', 'A')
+        with self.assertRaises(ValueError):
+            db.run('upgrade', 'head')
+        first, failed = [row['id'] for row in db.rows()]
+        # The first row edited: replay finds a step that starts from
+        # nowhere, right after a failed attempt, not a deletion.
+        self.execute(db, "UPDATE %s SET alembic_version = 'X' WHERE id = %d"
+                     % (HISTORY, first))
+        db.env.config.attributes['auditor'] = False
+        db.run('stamp', 'A')
+        db.env.config.attributes['auditor'] = None
+        db.run('stamp', 'base')
+        message, = [p['message'] for p in self.report(db)['replay'][
+            'problems'] if 'starts from' in p['message']]
+        self.assertNotIn('rows were deleted', message)
