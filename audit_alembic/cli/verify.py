@@ -276,6 +276,10 @@ def verify(connection, table, version_heads, scripts=None, layout=None):
             how = ('%s is not a revision of the script directory: a manual '
                    'UPDATE of the version table'
                    % _show(heads - script_ids))
+        elif not heads:
+            how = ('the version table is empty or missing: it was emptied or '
+                   'dropped after row %s, or the database is not the one '
+                   'the history was written in' % last_ok_id)
         else:
             how = ('it was changed without the auditor after row %s (a '
                    'manual UPDATE, or an alembic stamp run without the '
@@ -422,7 +426,8 @@ class Chain:
             check.problem(
                 'wrong key or tampered: none of the %d chained rows checks '
                 '(%s)' % (self.chained, '%s is set' % KEY_VARIABLE
-                          if self.key else '%s is not set' % KEY_VARIABLE),
+                          if self.key else '%s is not set: were they written '
+                          'with a key?' % KEY_VARIABLE),
                 rows=[row_id for row_id, _ in self.broken[:1]])
         else:
             for row_id, message in self.broken[:CHAIN_PROBLEMS_SHOWN]:

@@ -164,7 +164,9 @@ class ChainTest(ChainTestBase):
             problem, = report['chain']['problems']
             self.assertEqual(problem['message'], (
                 'wrong key or tampered: none of the 3 chained rows checks '
-                '(AUDIT_ALEMBIC_KEY is %s)' % ('set' if key else 'not set')))
+                '(AUDIT_ALEMBIC_KEY is %s)' % ('set' if key else 'not set: '
+                                               'were they written with a '
+                                               'key?')))
             with with_key(key):
                 result = self.main('verify', '-c', db.env.ini_path)
             self.assertFails(result, 'verification failed: chain')

@@ -66,6 +66,17 @@ class VerifyTest(CLITestCase):
         self.assertFails(failed, 'verification failed: replay')
         self.assertIn('FAILED   replay', failed.stdout)
 
+    def test_version_table_emptied(self):
+        db = self.audited_database(LINEAR)
+        db.run('upgrade', 'B')
+        last = db.rows()[-1]['id']
+        self.execute(db, 'DELETE FROM alembic_version')
+        self.assertEqual(self.messages(self.report(db)['replay']), [
+            'the history leads to B, but the version table holds <base>: '
+            'the version table is empty or missing: it was emptied or '
+            'dropped after row %s, or the database is not the one the '
+            'history was written in' % last])
+
     def test_version_table_set_to_no_revision_at_all(self):
         db = self.audited_database(LINEAR)
         db.run('upgrade', 'B')
