@@ -3,9 +3,11 @@ script checksums, messages, and the attempts that failed."""
 import datetime
 import hashlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 from alembic import command
@@ -205,8 +207,8 @@ class DetailsTest(DetailsTestBase):
 class ChecksumTest(TestBase):
 
     def test_line_endings_do_not_change_the_checksum(self):
-        directory = self.file_database_url()  # a scratch folder's file
-        folder = os.path.dirname(directory.database or '') or '.'
+        folder = tempfile.mkdtemp(prefix='audit_alembic_checksum_')
+        self.addCleanup(shutil.rmtree, folder, True)
         unix = os.path.join(folder, 'unix.py')
         windows = os.path.join(folder, 'windows.py')
         with open(unix, 'wb') as f:
