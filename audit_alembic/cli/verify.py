@@ -352,8 +352,11 @@ class Chain:
 
     def __init__(self, table, layout):
         from ..record import KEY_VARIABLE
+        from ..record import chain_hash
         from ..record import chain_key
         self.key = chain_key()
+        self.key_variable = KEY_VARIABLE
+        self.chain_hash = chain_hash
         mode = ('HMAC-SHA-256 with %s' % KEY_VARIABLE if self.key else
                 'SHA-256; %s is not set' % KEY_VARIABLE)
         self.check = Check('chain', "each row's hash follows from the row "
@@ -385,7 +388,6 @@ class Chain:
                 *[keys.index(name) for name in ONLINE_ONLY])
 
     def add(self, row_id, row):
-        from ..record import chain_hash
         if not self.active:
             return
         stored = row[self.hash_at]
@@ -402,8 +404,8 @@ class Chain:
                 self.offline.append(row_id)
             return
         self.chained += 1
-        expected = chain_hash(self.previous, self.chained_values(row),
-                              self.key)
+        expected = self.chain_hash(self.previous, self.chained_values(row),
+                                   self.key)
         if expected != stored:
             self.mismatches += 1
             if self.previous_id is None:
@@ -418,16 +420,15 @@ class Chain:
         self.previous, self.previous_id = stored, row_id
 
     def report(self):
-        from ..record import KEY_VARIABLE
         check = self.check
         if not self.active:
             return
         if self.mismatches == self.chained > 1:
             check.problem(
                 'wrong key or tampered: none of the %d chained rows checks '
-                '(%s)' % (self.chained, '%s is set' % KEY_VARIABLE
+                '(%s)' % (self.chained, '%s is set' % self.key_variable
                           if self.key else '%s is not set: were they written '
-                          'with a key?' % KEY_VARIABLE),
+                          'with a key?' % self.key_variable),
                 rows=[row_id for row_id, _ in self.broken[:1]])
         else:
             for row_id, message in self.broken[:CHAIN_PROBLEMS_SHOWN]:
