@@ -372,7 +372,8 @@ class Auditor:
             if _steps_share_a_transaction(ctx):
                 state.rows.append(row)
             else:
-                self._write(ctx.connection, [row])
+                self._write(ctx.connection, [row],
+                            locked=self._version_table_locks_chain(ctx))
         if log.isEnabledFor(logging.DEBUG):
             log.debug('recorded %s step %r -> %r in %s',
                       CommonColumnValues.operation_direction(step=step),
@@ -575,11 +576,12 @@ class Auditor:
             rows, state.rows = state.rows, []
             self._write(connection, rows)
 
-    def _write(self, connection, rows):
+    def _write(self, connection, rows, locked=False):
         """INSERT ``rows`` in order, chained after the table's last
-        chained row if the Auditor keeps a chain."""
+        chained row if the Auditor keeps a chain (``locked``: the
+        transaction already keeps other writers of the table waiting)."""
         if self.chain is not None:
-            self._link(connection, rows)
+            self._link(connection, rows, locked)
         # executemany takes its columns from the first row: write each
         # run of rows with the same keys apart, in order.
         if len(rows) == 1:  # the usual case: no executemany
@@ -591,10 +593,11 @@ class Auditor:
                 connection.execute(self._insert, rows[start:end])
                 start = end
 
-    def _link(self, connection, rows):
+    def _link(self, connection, rows, locked=False):
         """Give each row its ``row_hash``, under a lock that makes
         concurrent writers of the table take turns until they commit."""
-        self._lock_chain(connection)
+        if not locked:
+            self._lock_chain(connection)
         last = self._last_hash
         if connection.dialect.name in ('mysql', 'mariadb'):
             # The transaction's snapshot (REPEATABLE READ) may be older
@@ -612,6 +615,15 @@ class Auditor:
                     row[name] = str(value)
             previous = row[values.ROW_HASH_COLUMN] = record.chain_hash(
                 previous, [row.get(name) for name in self.chain], key)
+
+    def _version_table_locks_chain(self, ctx):
+        """Whether the step's own write of the version table, which comes
+        before the hook, already holds the lock the chain needs: on
+        SQLite, whose writers take turns per database file, when the two
+        tables share one."""
+        return (self.chain is not None and ctx.dialect.name == 'sqlite' and
+                (self.table.schema or 'main') ==
+                (ctx.version_table_schema or 'main'))
 
     def _lock_chain(self, connection):
         dialect = connection.dialect.name

@@ -4,12 +4,17 @@ import datetime
 import glob
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import unittest.mock
 
 from sqlalchemy import MetaData
 from sqlalchemy import Table
+from sqlalchemy import create_engine
+from sqlalchemy import event
+from sqlalchemy import select
 from sqlalchemy import text
 
 from audit_alembic import Auditor
@@ -354,6 +359,54 @@ class ChainLockTest(ChainTestBase):
         with db.engine.connect() as connection:
             self.assertEqual(connection.scalar(
                 text('SELECT IS_FREE_LOCK(:name)'), {'name': name}), 1)
+
+
+class SqliteChainLockTest(unittest.TestCase):
+    """SQLite lets one writer at a time write a database file: a step's
+    own write of the version table keeps concurrent writers of a history
+    table in the same file waiting, and the chain takes no lock of its
+    own; one in another (attached) file is locked apart."""
+
+    def statements(self, schema):
+        directory = tempfile.mkdtemp(prefix='audit_alembic_db_')
+        self.addCleanup(shutil.rmtree, directory, True)
+        engine = create_engine(
+            'sqlite:///' + os.path.join(directory, 'main.db'))
+        self.addCleanup(engine.dispose)
+
+        @event.listens_for(engine, 'connect')
+        def attach(dbapi_connection, record):
+            dbapi_connection.execute("ATTACH DATABASE '%s' AS aux" % (
+                os.path.join(directory, 'aux.db')))
+
+        auditor = Auditor.create('1.0', details=True,
+                                 metadata=MetaData(schema=schema))
+        env = ScratchEnvironment(engine, LINEAR, auditor=auditor)
+        self.addCleanup(env.close)
+        env.run('upgrade', 'A')
+        seen = []
+        event.listen(engine, 'before_cursor_execute',
+                     lambda *args: seen.append(args[2]))
+        env.run('upgrade', 'head')
+        with engine.connect() as connection:
+            hashes = connection.execute(select(
+                auditor.table.c.row_hash).order_by(
+                    auditor.table.c.id)).scalars().all()
+        self.assertEqual(len(hashes), len(LINEAR))
+        self.assertNotIn(None, hashes)
+        return [statement for statement in seen if HISTORY in statement]
+
+    def test_same_file_as_the_version_table(self):
+        statements = self.statements(None)
+        self.assertTrue([s for s in statements if s.startswith('INSERT')])
+        self.assertEqual([s for s in statements if s.startswith('UPDATE')],
+                         [])
+
+    def test_attached_file_of_its_own(self):
+        statements = self.statements('aux')
+        self.assertEqual(
+            len([s for s in statements if s.startswith('UPDATE')]),
+            len([s for s in statements if s.startswith('INSERT')]))
 
 
 class ReplayBesideFailuresTest(ChainTestBase):
