@@ -9,8 +9,9 @@ and audited with details (``details=True``).
 Builds one scratch Alembic project with N revisions, each creating a
 table, and times ``upgrade head`` followed by ``downgrade base`` in the
 four ways, alternating them in one process so that all see the same
-machine.  Prints the median time of each and the medians of the rounds'
-ratios.
+machine.  Prints the median time of each, wall and CPU (this process's:
+without the waits for the disk or the server), and the medians of the
+rounds' ratios.
 The default target is a SQLite file in a temporary directory.
 """
 import argparse
@@ -41,13 +42,13 @@ def do_nothing(**kw):
 
 
 def timed(env):
-    """Seconds to upgrade ``env`` to head and back to base.  (The two
-    environments share the database and its version table, so each
-    goes up and down before the other starts.)"""
-    started = time.perf_counter()
+    """Seconds to upgrade ``env`` to head and back to base, wall and CPU
+    (the environments share the database and its version table, so each
+    goes up and down before the next starts)."""
+    started, cpu = time.perf_counter(), time.process_time()
     env.run('upgrade', 'head')
     env.run('downgrade', 'base')
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu
 
 
 def main(argv=None):
@@ -73,6 +74,7 @@ def main(argv=None):
             auditor=Auditor.create('bench', details=True)),
     }
     times = {name: [] for name in environments}
+    cpu_times = {name: [] for name in environments}
     try:
         timed(environments['details'])  # warm up imports and caches
         order = list(environments.items())
@@ -80,7 +82,9 @@ def main(argv=None):
             # Each round starts with another of them.
             shift = round_ % len(order)
             for name, env in order[shift:] + order[:shift]:
-                times[name].append(timed(env))
+                wall, cpu = timed(env)
+                times[name].append(wall)
+                cpu_times[name].append(cpu)
             print('round %d: %s' % (round_ + 1, ', '.join(
                 '%s %.3fs' % (name, times[name][-1]) for name in times)),
                 flush=True)
@@ -97,15 +101,22 @@ def main(argv=None):
     print('median upgrade+downgrade: %s' % ', '.join(
         '%s %.3fs' % (name, statistics.median(times[name]))
         for name in times))
+    print('median CPU time of this process: %s' % ', '.join(
+        '%s %.3fs' % (name, statistics.median(cpu_times[name]))
+        for name in cpu_times))
     # Each round times all of them back to back, so their ratios cancel
     # most of the machine's slow drifts (disk flushes, other processes).
+    # The CPU time leaves out the waits for the disk (SQLite's fsyncs)
+    # and for the server, which vary the most.
     for over, under in (('hook', 'bare'), ('audited', 'bare'),
                         ('audited', 'hook'), ('details', 'audited'),
                         ('details', 'bare')):
-        ratios = [a / b for a, b in zip(times[over], times[under])]
-        print('ratio %s/%s: median %.3f (rounds: %.3f to %.3f)' % (
-            over, under, statistics.median(ratios), min(ratios),
-            max(ratios)))
+        for kind, measured in (('wall', times), ('CPU', cpu_times)):
+            ratios = [a / b for a, b in zip(measured[over],
+                                            measured[under])]
+            print('ratio %s/%s, %s: median %.3f (rounds: %.3f to %.3f)' % (
+                over, under, kind, statistics.median(ratios), min(ratios),
+                max(ratios)))
 
 
 if __name__ == '__main__':
