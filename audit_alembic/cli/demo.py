@@ -84,10 +84,10 @@ EPILOG = '''\
 The demo creates an Alembic project in a temporary directory with
 `alembic init`, puts Audit-Alembic's env.py in it, adds three revisions
 (the last fails on its first try) and runs `alembic upgrade head` twice,
-`alembic downgrade -1` and `alembic stamp head` before printing the
-history table.  With --url it refuses a
-database that already has its tables, and drops them again afterwards
-unless --keep is given.
+`alembic downgrade -1` and `alembic stamp head` (through Alembic's API,
+in this process) before printing the history table.  With --url it
+refuses a database that already has its tables, and drops them again
+afterwards unless --keep is given.
 '''
 
 
