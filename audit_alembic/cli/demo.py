@@ -2,23 +2,26 @@
 
 The project is made with Alembic's own API, as ``alembic init`` would,
 with an ``env.py`` that wires in an :class:`~audit_alembic.Auditor`.
-The Alembic commands run in a subprocess, exactly as printed, so that
-they can be run again by hand in a kept project.
+The Alembic commands run in this process, through Alembic's API, and
+print what the ``alembic`` command would; a kept project is an ordinary
+one, for the real ``alembic`` command.
 """
 import argparse
 import contextlib
 import io
+import logging
 import os
 import re
 import shlex
 import shutil
-import subprocess
 import sys
 import tempfile
+import traceback
 
 from .. import database
 from .. import paths
 from ..exc import CommandError
+from ..masking import hide_secrets
 from ..masking import masked
 from ..masking import secrets_of
 from ..values import DEFAULT_TABLE_NAME
@@ -69,6 +72,9 @@ REVISIONS = (
      '    )',
      'op.drop_table("demo_invoice")'),
 )
+#: The format of the "generic" formatter of the alembic.ini that
+#: ``alembic init`` writes: how the ``alembic`` command prints its log.
+LOG_FORMAT = '%(levelname)-5.5s [%(name)s] %(message)s'
 #: The mode of a file holding a password: readable by its owner only.
 PRIVATE_MODE = 0o600
 #: Every table the demo creates, in an order they can be dropped in.
@@ -78,10 +84,10 @@ EPILOG = '''\
 The demo creates an Alembic project in a temporary directory with
 `alembic init`, puts Audit-Alembic's env.py in it, adds three revisions
 (the last fails on its first try) and runs `alembic upgrade head` twice,
-`alembic downgrade -1` and `alembic stamp head` before printing the
-history table.  With --url it refuses a
-database that already has its tables, and drops them again afterwards
-unless --keep is given.
+`alembic downgrade -1` and `alembic stamp head` (through Alembic's API,
+in this process) before printing the history table.  With --url it
+refuses a database that already has its tables, and drops them again
+afterwards unless --keep is given.
 '''
 
 
@@ -136,11 +142,11 @@ def show_demo(url=None, keep=None, out=None):
         _build(directory, ini_url, private)
         _introduce(out, directory, ini_url if url is None
                    else masked(db_url), private)
-        _run_alembic(directory, COMMANDS[0], out, expected_error=(
-            FIRST_TRY_ERROR))
+        _run_alembic(directory, COMMANDS[0], db_url, out,
+                     expected_error=FIRST_TRY_ERROR)
         out.write('(Audit-Alembic recorded the failed attempt; try again:)\n')
         for command in COMMANDS[1:]:
-            _run_alembic(directory, command, out)
+            _run_alembic(directory, command, db_url, out)
         out.write('\n$ audit-alembic history\n')
         from .history import show_history
         show_history(db_url, DEFAULT_TABLE_NAME, out=out)
@@ -193,7 +199,8 @@ def build_project(directory, ini_url, private=False):
     shutil.copyfile(paths.ENV_PY_TEMPLATE,
                     os.path.join(directory, SCRIPTS, 'env.py'))
     config = Config(ini_path, cmd_opts=argparse.Namespace(quiet=True))
-    scripts = ScriptDirectory.from_config(config)
+    with _sys_path_kept():
+        scripts = ScriptDirectory.from_config(config)
     down = 'base'
     for revision, message, upgrade, downgrade in REVISIONS:
         scripts.generate_revision(revision, message, head=down, refresh=True,
@@ -334,45 +341,84 @@ def _introduce(out, directory, shown_url, private):
             ' (fails on its first try)' if i == len(REVISIONS) - 1 else ''))
 
 
-def _run_alembic(directory, arguments, out, expected_error=None):
-    """Run ``alembic ARGUMENTS`` in ``directory``, as the user would.
+def _run_alembic(directory, arguments, db_url, out, expected_error=None):
+    """Run ``alembic ARGUMENTS`` on the project in ``directory`` through
+    Alembic's API, printing the command and Alembic's log lines to ``out``
+    as the ``alembic`` command would print them.
 
-    With ``expected_error``, the command must fail with that message: its
-    output is shown without the traceback."""
+    The project's env.py leaves this process's logging alone and records
+    with an Auditor for :data:`USER_VERSION` (the ``alembic`` command
+    would take the version from ``$APP_VERSION``).  With
+    ``expected_error``, the command must fail with that message: its
+    traceback is shown cut down to its last line.
+
+    :raise CommandError: naming the command and its error (passwords of
+        ``db_url`` hidden) if it fails otherwise, or does not fail as
+        expected.
+    """
+    from alembic import command
+    from alembic.config import Config
+
+    from ..auditor import Auditor
     shown = 'alembic ' + ' '.join(arguments)
     out.write('\n$ %s\n' % shown)
-    out.flush()
-    # The project's env.py imports audit_alembic: let the child find this
-    # copy, installed or not, and take the demo's application version.
-    env = paths.child_environment(APP_VERSION=USER_VERSION)
+    name, *command_args = arguments
+    config = Config(os.path.join(directory, 'alembic.ini'), stdout=out)
+    config.attributes['configure_logger'] = False
+    config.attributes['auditor'] = Auditor.create(USER_VERSION, details=True)
     try:
-        result = subprocess.run(
-            [sys.executable, '-m', 'alembic'] + list(arguments),
-            cwd=directory, env=env, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, text=True)
-    except OSError as err:
-        raise CommandError('cannot run %s: %s' % (shown, err)) from None
-    if expected_error is not None and result.returncode and \
-            expected_error in result.stdout:
-        out.write(_without_traceback(result.stdout))
-        return
-    out.write(result.stdout)
-    if result.returncode or expected_error is not None:
-        raise CommandError('`%s` failed with exit status %d (its output is '
-                           'above)' % (shown, result.returncode))
+        with _alembic_log_to(out), _sys_path_kept():
+            getattr(command, name)(config, *command_args)
+    except Exception as err:
+        if expected_error is not None and expected_error in str(err):
+            out.write(_short_traceback(err))
+            return
+        raise CommandError('`%s` failed: %s' % (
+            shown, hide_secrets(_first_line(err), db_url))) from None
+    if expected_error is not None:
+        raise CommandError('`%s` succeeded; the demo expected it to fail '
+                           'with "%s"' % (shown, expected_error))
 
 
-def _without_traceback(text):
-    """``text`` with each Python traceback cut down to its last line."""
-    lines, skipped = [], 0
-    for line in text.splitlines(keepends=True):
-        if line.startswith('Traceback (most recent call last)'):
-            skipped = 1
-        elif skipped and line.startswith((' ', '\t')):
-            skipped += 1
-        else:
-            if skipped:
-                lines.append('[%d lines of traceback]\n' % skipped)
-            skipped = 0
-            lines.append(line)
-    return ''.join(lines)
+@contextlib.contextmanager
+def _alembic_log_to(out):
+    """Print the ``alembic`` logger's INFO lines (and worse) to ``out``
+    in the format of alembic.ini, and only there, for the duration; then
+    leave the logger as it was."""
+    logger = logging.getLogger('alembic')
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    level, propagate = logger.level, logger.propagate
+    logger.addHandler(handler)
+    try:
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        logger.propagate = propagate
+
+
+@contextlib.contextmanager
+def _sys_path_kept():
+    """Undo, at the end, what Alembic adds to ``sys.path`` (alembic.ini's
+    ``prepend_sys_path``, each time a script directory is read)."""
+    saved = list(sys.path)
+    try:
+        yield
+    finally:
+        sys.path[:] = saved
+
+
+def _short_traceback(err):
+    """``err``'s traceback as ``[N lines of traceback]`` and the
+    exception's last line."""
+    lines = ''.join(traceback.format_exception(err)).splitlines()
+    return '[%d lines of traceback]\n%s\n' % (len(lines) - 1, lines[-1])
+
+
+def _first_line(err):
+    """``err`` as one line: its class and its message's first line."""
+    lines = str(err).strip().splitlines()
+    return type(err).__name__ + (': ' + lines[0] if lines else '')

@@ -1,4 +1,6 @@
 """README.rst's env.py, pasted into a fresh project, run by `alembic`."""
+import contextlib
+import io
 import os
 import re
 import subprocess
@@ -44,6 +46,25 @@ class ReadmeQuickstartTest(TestBase):
         self.assertEqual(result.returncode, 0, result.stderr)
         return result
 
+    def alembic_api(self, name, *args, **kw):
+        """``alembic NAME ARGS`` through Alembic's API in this process
+        (quicker than a child), leaving its logging (env.py's fileConfig),
+        sys.path (alembic.ini's prepend_sys_path) and stdout alone; returns
+        what the command wrote as its output (an offline script)."""
+        from alembic import command
+        from alembic.config import Config
+        output = io.StringIO()
+        config = Config(os.path.join(self.project, 'alembic.ini'),
+                        output_buffer=output)
+        config.attributes['configure_logger'] = False
+        saved = list(sys.path)
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                getattr(command, name)(config, *args, **kw)
+        finally:
+            sys.path[:] = saved
+        return output.getvalue()
+
     def test_pasted_env_py_records_upgrade_and_downgrade(self):
         url = self.file_database_url()
         engine = create_engine(url)
@@ -55,7 +76,7 @@ class ReadmeQuickstartTest(TestBase):
         self.project = os.path.join(env.directory, 'project')
         os.makedirs(self.project)
 
-        self.alembic('init', 'migrations')
+        self.alembic_api('init', os.path.join(self.project, 'migrations'))
         with open(os.path.join(self.project, 'migrations', 'env.py'),
                   'w') as f:
             f.write(readme_env_py())
@@ -67,8 +88,9 @@ class ReadmeQuickstartTest(TestBase):
         with open(ini, 'w') as f:
             f.write(re.sub(r'^sqlalchemy\.url = .*$', lambda m: url_line,
                            text, flags=re.M))
-        self.alembic('revision', '-m', 'first', '--rev-id', '1975ea83b712')
-        self.alembic('revision', '-m', 'second', '--rev-id', 'ae1027a6acf')
+        self.alembic_api('revision', message='first', rev_id='1975ea83b712')
+        self.alembic_api('revision', message='second', rev_id='ae1027a6acf')
+        # The real command runs the pasted env.py.
         self.alembic('upgrade', 'head')
         self.alembic('downgrade', '-1')
         self.assertEqual(
@@ -78,7 +100,7 @@ class ReadmeQuickstartTest(TestBase):
             [('', '1975ea83b712', 'migration', 'up', '2.4.0'),
              ('1975ea83b712', 'ae1027a6acf', 'migration', 'up', '2.4.0'),
              ('ae1027a6acf', '1975ea83b712', 'migration', 'down', '2.4.0')])
-        script = self.alembic('upgrade', 'head', '--sql').stdout
+        script = self.alembic_api('upgrade', 'head', sql=True)
         self.assertIn('INSERT INTO alembic_version_history', script)
 
 
