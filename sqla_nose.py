@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 """Run the Audit-Alembic test suite under nose2, nose style.
 
-    ./sqla_nose.py [-v] [--db NAME | --dburi URL ...] [test names]
+    ./sqla_nose.py [-v] [--db NAME | --dburi URL ...] [--processes N]
+                   [test names]
 
 Puts this checkout first on ``sys.path``, loads the runner plugin by file
 path (so ``--with-coverage`` sees ``audit_alembic`` imported), and runs
-nose2 on ``test/``.  Where Python was built without ``sqlite3``, the
+nose2 on ``test/``, in one worker process per CPU (nose2's mp plugin)
+unless ``--processes N`` says otherwise; ``--processes 1`` runs the
+tests in this process.  Where Python was built without ``sqlite3``, the
 plugin's bootstrap stands pysqlite3 in for it.  ``./sqla_nose.py --help``
 lists every option; see README.unittests.rst.
 """
@@ -36,20 +39,38 @@ def fail(message):
     sys.exit(2)
 
 
-def check_processes(argv):
-    """Refuse a --processes/-N value that is not a positive number."""
-    for i, arg in enumerate(argv):
-        for flag in ('--processes', '-N'):
-            if arg == flag:
-                value = argv[i + 1] if i + 1 < len(argv) else None
-            elif arg.startswith(flag + '=') or (
-                    flag == '-N' and arg.startswith('-N') and len(arg) > 2):
-                value = arg[len(flag):].lstrip('=')
-            else:
-                continue
-            if value is None or not value.isdigit() or int(value) < 1:
-                fail('%s takes a number of processes of 1 or more, not %s'
-                     % (flag, 'nothing' if value is None else repr(value)))
+def split_processes(argv):
+    """The number a --processes/-N option gives, or None, and ``argv``
+    without that option; a value that is not a positive number is a
+    usage error."""
+    count, rest, i = None, [], 0
+    while i < len(argv):
+        arg, value, taken = argv[i], None, 1
+        if arg in ('--processes', '-N'):
+            flag = arg
+            value = argv[i + 1] if i + 1 < len(argv) else None
+            taken = 2
+        elif arg.startswith('--processes='):
+            flag, value = '--processes', arg[len('--processes='):]
+        elif arg.startswith('-N') and not arg.startswith('--'):
+            flag, value = '-N', arg[2:].lstrip('=')
+        else:
+            rest.append(arg)
+            i += 1
+            continue
+        if value is None or not value.isdigit() or int(value) < 1:
+            fail('%s takes a number of processes of 1 or more, not %s'
+                 % (flag, 'nothing' if value is None else repr(value)))
+        count = int(value)
+        i += taken
+    return count, rest
+
+
+def usable_cpus():
+    """How many CPUs this process may run on."""
+    if hasattr(os, 'sched_getaffinity'):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def run_under_coverage(argv):
@@ -74,7 +95,13 @@ def main(argv=None):
     if '--with-coverage' in argv or '-C' in argv:
         sys.exit(run_under_coverage(
             [arg for arg in argv if arg not in ('--with-coverage', '-C')]))
-    check_processes(argv)
+    # One worker process per CPU unless told otherwise; one process is
+    # this one, with no workers (where a debugger can be used).
+    processes, argv = split_processes(argv)
+    if processes is None:
+        processes = usable_cpus()
+    if processes > 1:
+        argv = ['--processes', str(processes)] + argv
     put_checkout_first()
     adapter = runpy.run_path(BOOTSTRAP)['load_adapter']('nose')
 
