@@ -73,6 +73,18 @@ def usable_cpus():
     return os.cpu_count() or 1
 
 
+def with_workers(argv):
+    """``argv`` for nose2: one worker process per CPU (its mp plugin's
+    ``--processes``) unless ``argv`` asks for another number; one process
+    is this one, with no workers (where a debugger can be used)."""
+    processes, argv = split_processes(argv)
+    if processes is None:
+        processes = usable_cpus()
+    if processes > 1:
+        argv = ['--processes', str(processes)] + argv
+    return argv
+
+
 def run_under_coverage(argv):
     """Run the suite with coverage driving it, subprocesses and worker
     processes measured too, then combine and report; nose2's own
@@ -95,13 +107,7 @@ def main(argv=None):
     if '--with-coverage' in argv or '-C' in argv:
         sys.exit(run_under_coverage(
             [arg for arg in argv if arg not in ('--with-coverage', '-C')]))
-    # One worker process per CPU unless told otherwise; one process is
-    # this one, with no workers (where a debugger can be used).
-    processes, argv = split_processes(argv)
-    if processes is None:
-        processes = usable_cpus()
-    if processes > 1:
-        argv = ['--processes', str(processes)] + argv
+    argv = with_workers(argv)
     put_checkout_first()
     adapter = runpy.run_path(BOOTSTRAP)['load_adapter']('nose')
 
