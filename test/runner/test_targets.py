@@ -11,6 +11,7 @@ from unittest import mock
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from audit_alembic.masking import masked
 from audit_alembic.testing.fixtures import SilentServer
 from audit_alembic.testing.fixtures import TestBase
 from test.runner.support import PASSWORD
@@ -80,20 +81,20 @@ class ConfigFilesTest(CheckoutTestCase):
         self.assertNotIn(PASSWORD, listing)
 
     def test_test_cfg_alias_is_used(self):
+        # In this process; DropFirstTest's runs use test.cfg aliases.
+        from audit_alembic.testing.plugin import plugin_base
         self.checkout.write_test_cfg('[db]\nmine = sqlite:///mine.db\n')
-        result = self.checkout.nose('-v', '--db', 'mine', SAMPLE)
-        self.assertEqual(result.returncode, 0, result.output)
-        self.assertIn('Database target: mine (sqlite:///mine.db)',
-                      result.stderr)
+        aliases = plugin_base.read_aliases(self.checkout.root)
+        self.assertEqual(
+            [(label, str(url)) for label, url in
+             plugin_base.resolve_targets([('db', 'mine')], aliases)],
+            [('mine', 'sqlite:///mine.db')])
 
     def test_malformed_test_cfg(self):
         self.checkout.write_test_cfg(
             '[db]\nmine = sqlite://\nthis line is no option\n')
-        self.assertOneLineError(self.checkout.nose(SAMPLE),
-                                'malformed test.cfg', 'line 3')
-        result = self.checkout.pytest('test/runner/sample')
-        self.assertEqual(result.returncode, 4, result.output)
-        self.assertIn('malformed test.cfg: line 3', result.stderr)
+        self.assertErrorLine(runner_error(root=self.checkout.root),
+                             'malformed test.cfg', 'line 3')
 
     def test_test_cfg_with_a_duplicate_alias(self):
         self.checkout.write_test_cfg(
@@ -119,9 +120,9 @@ class BadInputTest(CheckoutTestCase):
             'default, mariadb, mysql, postgresql, sqlite, sqlite_file')
 
     def test_malformed_dburi(self):
-        self.assertOneLineError(
-            self.checkout.nose('--dburi', 'postgresql//scott:%s@host/db'
-                               % PASSWORD, SAMPLE),
+        self.assertErrorLine(
+            runner_error('--dburi', 'postgresql//scott:%s@host/db'
+                         % PASSWORD),
             'malformed --dburi', 'postgresql//***@host/db')
 
     def test_unknown_dialect(self):
@@ -262,60 +263,80 @@ class PasswordsTest(CheckoutTestCase):
 
 
 class SimultaneousRunsTest(CheckoutTestCase):
-    """Two runs on one server at once, each in a database of its own."""
+    """Two runs on the same servers at once, each in databases of its
+    own."""
 
-    def run_twice(self, alias):
-        url = require_server(self, alias)
+    def test_two_runs_at_once_on_each_server(self):
+        urls = []
+        for alias, driver in (('postgresql', 'psycopg'), ('mysql', 'pymysql')):
+            try:
+                skip_without(driver)
+                urls.append(require_server(self, alias))
+            except unittest.SkipTest as skip:
+                reason = skip  # try the other server
+        if not urls:
+            raise reason
+        args = [arg for url in urls for arg in ('--dburi', url)]
         name = 'test.audit.test_recording:RecordingTest'
         with concurrent.futures.ThreadPoolExecutor(2) as pool:
             results = list(pool.map(lambda _: self.checkout.nose(
-                '--dburi', url, name), range(2)))
+                '-v', '--all-targets', *args, name), range(2)))
         for result in results:
             self.assertEqual(result.returncode, 0, result.output)
             self.assertNotIn('warning:', result.stderr)
-
-    def test_postgresql(self):
-        skip_without('psycopg')
-        self.run_twice('postgresql')
-
-    def test_mysql(self):
-        skip_without('pymysql')
-        self.run_twice('mysql')
+            # RecordingTest ran on every server.
+            for url in urls:
+                self.assertIn(masked(url), result.stderr.splitlines()[0])
 
 
 class UnprovisionedServerTest(CheckoutTestCase):
     """The suite on servers that are down or lack the test role."""
 
-    def run_suite(self, url, **env):
-        self.checkout.write_test_cfg('[db]\npostgresql = %s\n' % url)
-        return self.checkout.nose(
-            '-v', 'test.runner.test_targets:PasswordsTest', env=env)
-
     def test_tests_needing_a_server_skip_saying_why(self):
         skip_without('psycopg')
-        for url, problem in (
-                ('postgresql+psycopg://nobody_here:%s@127.0.0.1:5432/test'
-                 % PASSWORD, None),
-                ('postgresql+psycopg://scott:%s@127.0.0.1:%d/test'
-                 % (PASSWORD, closed_port()), 'Connection refused')):
-            with self.subTest(url=url):
-                result = self.run_suite(url)
-                self.assertEqual(result.returncode, 0, result.output)
-                self.assertRegex(
-                    result.stderr, r'skipped cannot connect to postgresql\+'
-                    r'psycopg://\w+:\*\*\*@127.0.0.1:\d+/test: .*%s.*; '
-                    r'provision the local servers with '
-                    r'tools/setup_test_databases.sh' % (problem or ''))
-                self.assertNotIn(PASSWORD, result.output)
+        url = 'postgresql+psycopg://scott:%s@127.0.0.1:%d/test' % (
+            PASSWORD, closed_port())
+        self.checkout.write_test_cfg('[db]\npostgresql = %s\n' % url)
+        result = self.checkout.nose(
+            '-v', 'test.runner.test_targets:PasswordsTest')
+        self.assertEqual(result.returncode, 0, result.output)
+        self.assertRegex(
+            result.stderr, r'skipped cannot connect to postgresql\+'
+            r'psycopg://scott:\*\*\*@127.0.0.1:\d+/test: .*Connection '
+            r'refused.*; provision the local servers with '
+            r'tools/setup_test_databases.sh')
+        self.assertNotIn(PASSWORD, result.output)
+
+    def require(self, url, **env):
+        """require_server() on ``url``, as the run above calls it."""
+        from audit_alembic.testing.plugin import plugin_base
+        with mock.patch.object(plugin_base, 'read_aliases',
+                               return_value={'postgresql': url}), \
+                mock.patch.dict(os.environ):
+            os.environ.pop(REQUIRE_SERVERS, None)
+            os.environ.update(env)
+            return require_server(self, 'postgresql')
+
+    def test_a_missing_role_is_named(self):
+        skip_without('psycopg')
+        require_server(self, 'postgresql')  # the server is up
+        with self.assertRaises(unittest.SkipTest) as caught:
+            self.require('postgresql+psycopg://nobody_here:%s@127.0.0.1:5432'
+                         '/test' % PASSWORD)
+        self.assertRegex(
+            str(caught.exception), r'^cannot connect to postgresql\+psycopg:'
+            r'//nobody_here:\*\*\*@127.0.0.1:5432/test: .*role "nobody_here" '
+            r'does not exist.*; provision the local servers with '
+            r'tools/setup_test_databases.sh$')
+        self.assertNotIn(PASSWORD, str(caught.exception))
 
     def test_ci_fails_instead(self):
         skip_without('psycopg')
-        result = self.run_suite(
-            'postgresql+psycopg://scott:%s@127.0.0.1:%d/test'
-            % (PASSWORD, closed_port()), **{REQUIRE_SERVERS: '1'})
-        self.assertEqual(result.returncode, 1, result.output)
-        self.assertIn('FAIL: test_no_password_in_header_or_info_logs',
-                      result.stderr)
+        with self.assertRaises(self.failureException) as caught:
+            self.require('postgresql+psycopg://scott:%s@127.0.0.1:%d/test'
+                         % (PASSWORD, closed_port()), **{REQUIRE_SERVERS: '1'})
+        self.assertRegex(str(caught.exception), r'^cannot connect to .*; '
+                         r'provision the local servers with ')
 
 
 #: A process id no process can have (above Linux's largest pid_max).
@@ -328,38 +349,52 @@ def sqlite_tables(path):
             "SELECT name FROM sqlite_master WHERE type='table'"))
 
 
-class DropFirstTest(CheckoutTestCase):
-    def test_file_target_runs_in_a_file_of_its_own(self):
-        path = self.checkout.path('own.db')
-        with sqlite3.connect(path) as db:
+class FileTargetTest(CheckoutTestCase):
+    """One run on a SQLite file target with --dropfirst: the file holds a
+    table in the tests' way and another; a killed run left a file."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.keep = cls.checkout.path('keep.db')
+        with sqlite3.connect(cls.keep) as db:
+            db.execute('CREATE TABLE a_table (x INTEGER)')
             db.execute('CREATE TABLE alembic_version_history (x INTEGER)')
-        self.checkout.write_test_cfg('[db]\nfile = sqlite:///%s\n' % path)
-        result = self.checkout.nose(
-            '--db', 'file',
+        cls.leftover = 'test_aa_%d_0123abcd' % DEAD_PID
+        sqlite3.connect(cls.checkout.path(cls.leftover + '.db')).close()
+        cls.checkout.write_test_cfg('[db]\nfile = sqlite:///%s\n' % cls.keep)
+        # In this process: what --dbs prints (ConfigFilesTest runs it).
+        cls.listing = dbs_listing(cls.checkout.root)
+        cls.result = cls.checkout.nose(
+            '--db', 'file', '--dropfirst', SAMPLE,
             'test.audit.test_recording:RecordingTest.test_table_definition')
-        self.assertEqual(result.returncode, 0, result.output)
-        self.assertEqual(sqlite_tables(path), ['alembic_version_history'])
+
+    def tearDown(self):
+        pass  # the test.cfg of setUpClass serves every test
+
+    def test_runs_in_a_file_of_its_own(self):
+        self.assertEqual(self.result.returncode, 0, self.result.output)
+        self.assertEqual(sqlite_tables(self.keep),
+                         ['a_table', 'alembic_version_history'])
         self.assertEqual(glob.glob(self.checkout.path('test_aa_*')), [])
 
-    def test_dropfirst_drops_only_leftovers_of_killed_runs(self):
-        path = self.checkout.path('keep.db')
-        with sqlite3.connect(path) as db:
-            db.execute('CREATE TABLE a_table (x INTEGER)')
-        leftover = 'test_aa_%d_0123abcd' % DEAD_PID
-        sqlite3.connect(self.checkout.path(leftover + '.db')).close()
-        self.checkout.write_test_cfg('[db]\nfile = sqlite:///%s\n' % path)
-        listing = self.checkout.nose('--dbs')
+    def test_dbs_lists_leftovers_of_killed_runs(self):
         self.assertIn('Leftover per-run databases on sqlite:///%s (drop them '
-                      'with --dropfirst): %s' % (path, leftover),
-                      listing.stdout)
-        result = self.checkout.nose('--db', 'file', '--dropfirst', SAMPLE)
-        self.assertEqual(result.returncode, 0, result.output)
-        self.assertIn('--dropfirst: dropped 1 leftover database of killed '
-                      'runs from sqlite:///%s: %s' % (path, leftover),
-                      result.stderr)
-        self.assertFalse(os.path.exists(self.checkout.path(leftover + '.db')))
-        self.assertEqual(sqlite_tables(path), ['a_table'])
+                      'with --dropfirst): %s' % (self.keep, self.leftover),
+                      self.listing)
 
+    def test_dropfirst_drops_only_leftovers_of_killed_runs(self):
+        self.assertEqual(self.result.returncode, 0, self.result.output)
+        self.assertIn('--dropfirst: dropped 1 leftover database of killed '
+                      'runs from sqlite:///%s: %s'
+                      % (self.keep, self.leftover), self.result.stderr)
+        self.assertFalse(os.path.exists(
+            self.checkout.path(self.leftover + '.db')))
+        self.assertEqual(sqlite_tables(self.keep),
+                         ['a_table', 'alembic_version_history'])
+
+
+class DropFirstTest(CheckoutTestCase):
     def test_nose_touches_only_the_target_tests_use(self):
         skip_without('psycopg')
         leftover = self.checkout.path('test_aa_%d_0123abcd.db' % DEAD_PID)
@@ -415,12 +450,11 @@ class DropAllTablesTest(TestBase):
 
 
 class NoDataLossTest(CheckoutTestMixin, TestBase):
-    """A run, passing or failing, leaves tables it did not create alone."""
+    """A run, even a failing one, leaves tables it did not create alone."""
 
     __backend__ = True
 
-    def make_table(self, name, rows):
-        url = self.file_database_url()
+    def make_table(self, url, name, rows):
         from sqlalchemy import create_engine, inspect
         engine = create_engine(url)
         self.addCleanup(engine.dispose)
@@ -441,28 +475,24 @@ class NoDataLossTest(CheckoutTestMixin, TestBase):
             with engine.connect() as connection:
                 return [row[0] for row in connection.execute(
                     text('SELECT n FROM %s ORDER BY n' % name))]
-        return url.render_as_string(hide_password=False), contents
+        return contents
 
-    def test_precious_survives_passing_and_failing_runs(self):
-        url, contents = self.make_table('precious', 5)
-        names = ['test.audit.test_recording:RecordingTest', SAMPLE]
-        passing = self.checkout.nose('--dburi', url, *names)
-        self.assertEqual(passing.returncode, 0, passing.output)
-        failing = self.checkout.nose('--dburi', url, *names, env={
-            'AUDIT_ALEMBIC_SAMPLE_FAIL': '1'})
-        self.assertEqual(failing.returncode, 1, failing.output)
-        self.assertEqual(contents(), [0, 1, 2, 3, 4])
-
-    def test_tables_in_the_way_are_left_alone(self):
-        url, contents = self.make_table('alembic_version_history', 2)
+    def test_tables_it_did_not_create_are_left_alone(self):
+        # One failing run: its tests pass but one; it finds precious
+        # beside its tables and alembic_version_history in their way.
+        url = self.file_database_url()
+        precious = self.make_table(url, 'precious', 5)
+        in_the_way = self.make_table(url, 'alembic_version_history', 2)
         result = self.checkout.nose(
-            '--dburi', url,
-            'test.audit.test_recording:RecordingTest.test_table_definition')
+            '--dburi', url.render_as_string(hide_password=False),
+            'test.audit.test_recording:RecordingTest', SAMPLE,
+            env={'AUDIT_ALEMBIC_SAMPLE_FAIL': '1'})
+        self.assertEqual(result.returncode, 1, result.output)
         if 'warning: cannot create a database' in result.stderr:
             # No isolation: the table in the way is reported, not dropped.
-            self.assertEqual(result.returncode, 1, result.output)
             self.assertIn("table 'alembic_version_history' already exists",
                           result.output)
         else:  # the run works in a database of its own
-            self.assertEqual(result.returncode, 0, result.output)
-        self.assertEqual(contents(), [0, 1])
+            self.assertIn('FAILED (failures=1)', result.output)
+        self.assertEqual(precious(), [0, 1, 2, 3, 4])
+        self.assertEqual(in_the_way(), [0, 1])
