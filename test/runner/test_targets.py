@@ -241,50 +241,72 @@ def require_server(test, alias):
     return url.render_as_string(hide_password=False)
 
 
+LOG_FLAGS = ['--log-info=sqlalchemy.engine', '--log-info=sqlalchemy.pool',
+             '--log-info=audit_alembic']
+
+
 class PasswordsTest(CheckoutTestCase):
     def test_no_password_in_header_or_info_logs(self):
+        # Under pytest; SimultaneousRunsTest checks the runs of nose.
         skip_without('psycopg')
         url = require_server(self, 'postgresql')
-        logs = ['--log-info=sqlalchemy.engine', '--log-info=sqlalchemy.pool',
-                '--log-info=audit_alembic']
-        name = 'test.audit.test_recording:RecordingTest.test_table_definition'
-        for result in (self.checkout.nose('-v', '--dburi', url, name,
-                                          *logs),
-                       self.checkout.pytest('-v', '-s', '--dburi', url,
-                                            'test/audit/test_recording.py',
-                                            '-k', 'test_table_definition',
-                                            *logs)):
-            self.assertEqual(result.returncode, 0, result.output)
-            self.assertIn('postgresql+psycopg://scott:***@', result.output)
-            self.assertIn('INFO sqlalchemy.engine', result.output)
-            self.assertNotIn(make_url(url).password, result.output)
+        result = self.checkout.pytest(
+            '-v', '-s', '--dburi', url, 'test/audit/test_recording.py', '-k',
+            'test_table_definition', *LOG_FLAGS)
+        self.assertEqual(result.returncode, 0, result.output)
+        self.assertIn('postgresql+psycopg://scott:***@', result.output)
+        self.assertIn('INFO sqlalchemy.engine', result.output)
+        self.assertNotIn(make_url(url).password, result.output)
 
 
 class SimultaneousRunsTest(CheckoutTestCase):
-    """Two runs on the same servers at once, each in databases of its
-    own."""
+    """Two nose runs at once on the PostgreSQL and MySQL servers, each in
+    databases of its own, with the servers' INFO logs on."""
+
+    runs = None
+
+    def run_twice(self):
+        """(URLs, results) of the two runs, made by the first test."""
+        if SimultaneousRunsTest.runs is None:
+            urls = []
+            for alias, driver in (('postgresql', 'psycopg'),
+                                  ('mysql', 'pymysql')):
+                try:
+                    skip_without(driver)
+                    urls.append(require_server(self, alias))
+                except unittest.SkipTest as skip:
+                    reason = skip  # try the other server
+            if not urls:
+                raise reason
+            args = [arg for url in urls for arg in ('--dburi', url)]
+            name = 'test.audit.test_recording:RecordingTest'
+            with concurrent.futures.ThreadPoolExecutor(2) as pool:
+                results = list(pool.map(lambda _: self.checkout.nose(
+                    '-v', '--all-targets', *args, name, *LOG_FLAGS),
+                    range(2)))
+            SimultaneousRunsTest.runs = urls, results
+        return SimultaneousRunsTest.runs
 
     def test_two_runs_at_once_on_each_server(self):
-        urls = []
-        for alias, driver in (('postgresql', 'psycopg'), ('mysql', 'pymysql')):
-            try:
-                skip_without(driver)
-                urls.append(require_server(self, alias))
-            except unittest.SkipTest as skip:
-                reason = skip  # try the other server
-        if not urls:
-            raise reason
-        args = [arg for url in urls for arg in ('--dburi', url)]
-        name = 'test.audit.test_recording:RecordingTest'
-        with concurrent.futures.ThreadPoolExecutor(2) as pool:
-            results = list(pool.map(lambda _: self.checkout.nose(
-                '-v', '--all-targets', *args, name), range(2)))
+        urls, results = self.run_twice()
         for result in results:
             self.assertEqual(result.returncode, 0, result.output)
             self.assertNotIn('warning:', result.stderr)
             # RecordingTest ran on every server.
+            self.assertIn('Database targets: ' + ', '.join(
+                '%s (%s)' % (make_url(url).get_backend_name(), masked(url))
+                for url in urls), result.stderr.splitlines())
+            for url in urls[1:]:
+                self.assertIn('RecordingTest_%s.' % make_url(
+                    url).get_backend_name(), result.stderr)
+
+    def test_no_password_in_header_or_info_logs(self):
+        urls, results = self.run_twice()
+        for result in results:
+            self.assertIn('INFO sqlalchemy.engine', result.output)
             for url in urls:
-                self.assertIn(masked(url), result.stderr.splitlines()[0])
+                self.assertIn(masked(url), result.output)
+                self.assertNotIn(make_url(url).password, result.output)
 
 
 class UnprovisionedServerTest(CheckoutTestCase):
