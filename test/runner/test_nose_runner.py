@@ -36,24 +36,43 @@ class NoseRunnerTest(CheckoutTestMixin, unittest.TestCase):
         self.assertIn('FAILED (failures=1)', result.output)
         self.assertNotIn('audit_alembic.auditor', result.output)
 
+    #: Test names in each form, and how many tests each names: a path
+    #: relative to the current directory (test/runner), mod:Class.method,
+    #: and a folder relative to test/ (a dotted module: the run of
+    #: test_verbose_failing_run).
+    FORMS = [
+        ('sample/test_sample.py', SAMPLE_TESTS),
+        (SAMPLE + ':SampleTest.test_fails_on_request', 1),
+        ('runner/sample/', SAMPLE_TESTS),
+        (TABLE_DEFINITION, 1),
+    ]
+    passing_run = None
+
+    def run_passing(self):
+        """One passing run, made once: every form of FORMS, from
+        test/runner, with --log-* flags."""
+        cls = type(self)
+        if cls.passing_run is None:
+            cls.passing_run = self.checkout.nose(
+                '-v', *[name for name, _ in self.FORMS],
+                '--log-debug=audit_alembic', '--log-info=sqlalchemy.engine',
+                cwd=self.checkout.path('test', 'runner'))
+        self.assertEqual(cls.passing_run.returncode, 0,
+                         cls.passing_run.output)
+        return cls.passing_run
+
     def test_selection_forms(self):
-        # One run, from test/runner, naming tests in each form: a path
-        # relative to the current directory, mod:Class.method, and a
-        # folder relative to test/ (a dotted module: the run above).
-        forms = [
-            ('sample/test_sample.py', SAMPLE_TESTS),
-            (SAMPLE + ':SampleTest.test_fails_on_request', 1),
-            ('runner/sample/', SAMPLE_TESTS),
-        ]
-        result = self.checkout.nose('-v', *[name for name, _ in forms],
-                                    cwd=self.checkout.path('test', 'runner'))
-        self.assertEqual(result.returncode, 0, result.output)
-        self.assertEqual(ran(result), sum(count for _, count in forms),
+        result = self.run_passing()
+        self.assertEqual(ran(result), sum(count for _, count in self.FORMS),
                          result.output)
-        names = re.findall(r'^(test_\w+) .* \.\.\. ok$', result.stderr, re.M)
+        # (Log records may follow a test's name on its line.)
+        names = re.findall(r'^(test_\w+) \(.*\) \.\.\. ', result.stderr,
+                           re.M)
         self.assertEqual(names.count('test_fails_on_request'), 3,
                          result.stderr)
         self.assertEqual(names.count('test_crashes_on_request'), 2,
+                         result.stderr)
+        self.assertEqual(names.count('test_table_definition'), 1,
                          result.stderr)
 
     def test_names_matching_nothing(self):
@@ -97,10 +116,7 @@ class NoseRunnerTest(CheckoutTestMixin, unittest.TestCase):
 
     def test_log_flags(self):
         # test_verbose_failing_run shows the same test quiet without them.
-        result = self.checkout.nose(
-            TABLE_DEFINITION, '--log-debug=audit_alembic',
-            '--log-info=sqlalchemy.engine')
-        self.assertEqual(result.returncode, 0, result.output)
+        result = self.run_passing()
         self.assertRegex(result.stderr,
                          r"DEBUG audit_alembic.auditor recorded up step")
         self.assertRegex(result.stderr,
