@@ -1,6 +1,7 @@
 """The same options under pytest, and ``python setup.py test``."""
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -10,15 +11,35 @@ import unittest
 from test.runner.support import CheckoutTestMixin
 
 SAMPLE_DIR = 'test/runner/sample'
+#: A per-run database file a killed run left (no process has this id).
+LEFTOVER = 'test_aa_%d_0123abcd.db' % (2 ** 22 + 1)
 
 
 class PytestRunnerTest(CheckoutTestMixin, unittest.TestCase):
+    dropfirst_runs = None
+
+    def run_with_dropfirst(self):
+        """Two runs with --dropfirst, made once, beside a file a killed
+        run left: (whether the file survived the first, whose test path
+        does not exist; the second, a failing run of the sample on two
+        targets)."""
+        cls = type(self)
+        if cls.dropfirst_runs is None:
+            leftover = self.checkout.path(LEFTOVER)
+            sqlite3.connect(leftover).close()
+            args = ['--db', 'default', '--db', 'sqlite_file', '--dropfirst']
+            bad_path = self.checkout.pytest(*args, 'test/runner/nowhere')
+            self.assertEqual(bad_path.returncode, 4, bad_path.output)
+            kept = os.path.exists(leftover)
+            cls.dropfirst_runs = kept, self.checkout.pytest(
+                '-v', *args, SAMPLE_DIR,
+                env={'AUDIT_ALEMBIC_SAMPLE_FAIL': '1'})
+        return cls.dropfirst_runs
+
     def test_backend_classes_run_once_per_target(self):
         # A failing run: its exit status is 1.  (ConfigTest shows that
         # no --db means the default alias.)
-        result = self.checkout.pytest(
-            '-v', SAMPLE_DIR, '--db', 'default', '--db', 'sqlite_file',
-            env={'AUDIT_ALEMBIC_SAMPLE_FAIL': '1'})
+        result = self.run_with_dropfirst()[1]
         self.assertEqual(result.returncode, 1, result.output)
         passed = re.findall(r'::(\w+::\w+) PASSED', result.stdout)
         self.assertEqual(sorted(passed), [
@@ -31,6 +52,14 @@ class PytestRunnerTest(CheckoutTestMixin, unittest.TestCase):
                       result.stdout)
         self.assertIn('Database targets: default (sqlite://), sqlite_file '
                       '(sqlite:///audit_alembic_test.db)', result.stdout)
+
+    def test_dropfirst_waits_for_good_test_paths(self):
+        kept, result = self.run_with_dropfirst()
+        self.assertTrue(kept, 'dropped before the test paths were checked')
+        self.assertIn('--dropfirst: dropped 1 leftover database of killed '
+                      'runs from sqlite:///audit_alembic_test.db: %s'
+                      % LEFTOVER[:-len('.db')], result.stderr)
+        self.assertFalse(os.path.exists(self.checkout.path(LEFTOVER)))
 
     def test_options_in_help(self):
         result = self.checkout.pytest('--help')

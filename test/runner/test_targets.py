@@ -412,6 +412,8 @@ class FileTargetTest(CheckoutTestCase):
                       self.listing)
 
     def test_dropfirst_drops_only_leftovers_of_killed_runs(self):
+        # Under pytest: PytestRunnerTest.test_dropfirst_waits_for_good_
+        # test_paths.
         self.assertEqual(self.result.returncode, 0, self.result.output)
         self.assertIn('--dropfirst: dropped 1 leftover database of killed '
                       'runs from sqlite:///%s: %s'
@@ -422,7 +424,7 @@ class FileTargetTest(CheckoutTestCase):
                          ['a_table', 'alembic_version_history'])
 
 
-class DropFirstTest(CheckoutTestCase):
+class AllTargetsTest(CheckoutTestCase):
     def test_all_targets_connects_every_target(self):
         # FileTargetTest's run shows that without --all-targets nose
         # leaves the second target alone.  This run is also the check
@@ -437,20 +439,6 @@ class DropFirstTest(CheckoutTestCase):
         self.assertOneLineError(self.checkout.nose(
             '--db', 'file', '--db', 'down', '--all-targets', SAMPLE),
             'sqla_nose.py: error: ' + message)
-
-    def test_pytest_checks_paths_before_dropping(self):
-        leftover = self.checkout.path('test_aa_%d_0123abcd.db' % DEAD_PID)
-        sqlite3.connect(leftover).close()
-        self.checkout.write_test_cfg('[db]\nfile = sqlite:///%s\n'
-                                     % self.checkout.path('drop.db'))
-        result = self.checkout.pytest('--db', 'file', '--dropfirst',
-                                      'test/runner/no_such_folder')
-        self.assertEqual(result.returncode, 4, result.output)
-        self.assertTrue(os.path.exists(leftover))
-        result = self.checkout.pytest('--db', 'file', '--dropfirst',
-                                      'test/runner/sample')
-        self.assertEqual(result.returncode, 0, result.output)
-        self.assertFalse(os.path.exists(leftover))
 
 
 class DropAllTablesTest(TestBase):
