@@ -81,7 +81,7 @@ class ConfigFilesTest(CheckoutTestCase):
         self.assertNotIn(PASSWORD, listing)
 
     def test_test_cfg_alias_is_used(self):
-        # In this process; DropFirstTest's runs use test.cfg aliases.
+        # In this process; FileTargetTest's nose run uses test.cfg aliases.
         from audit_alembic.testing.plugin import plugin_base
         self.checkout.write_test_cfg('[db]\nmine = sqlite:///mine.db\n')
         aliases = plugin_base.read_aliases(self.checkout.root)
@@ -154,8 +154,7 @@ class BadInputTest(CheckoutTestCase):
                 self.assertLess(time.monotonic() - started, 10)
                 self.assertErrorLine(message, 'cannot connect to %s' %
                                      url.replace(PASSWORD, '***'))
-        # pytest prints it as its one line (nose2: DropFirstTest's
-        # --all-targets run).
+        # pytest prints it as its one line (nose2: AllTargetsTest's run).
         url = 'postgresql+psycopg://scott:%s@127.0.0.1:%d/test' % (
             PASSWORD, port)
         self.assertOneLineError(
@@ -266,18 +265,17 @@ class SimultaneousRunsTest(CheckoutTestCase):
     runs = None
 
     def run_twice(self):
-        """(URLs, results) of the two runs, made by the first test."""
+        """(URLs, results) of the two runs, made by the first test; a
+        server that is missing is a skipped subtest."""
         if SimultaneousRunsTest.runs is None:
             urls = []
             for alias, driver in (('postgresql', 'psycopg'),
                                   ('mysql', 'pymysql')):
-                try:
+                with self.subTest(server=alias):
                     skip_without(driver)
                     urls.append(require_server(self, alias))
-                except unittest.SkipTest as skip:
-                    reason = skip  # try the other server
             if not urls:
-                raise reason
+                self.skipTest('no server to run on')
             args = [arg for url in urls for arg in ('--dburi', url)]
             name = 'test.audit.test_recording:RecordingTest'
             with concurrent.futures.ThreadPoolExecutor(2) as pool:
