@@ -84,12 +84,25 @@ class PytestRunnerTest(CheckoutTestMixin, unittest.TestCase):
         self.assertNotIn('Traceback', result.output)
 
     def test_n_without_xdist_is_one_line(self):
-        for args in (['-n', '2'], ['--numprocesses=2']):
+        self.assertOneLineError(
+            self.checkout.pytest('-p', 'no:xdist', '-n', '2', SAMPLE_DIR),
+            'ERROR: -n needs pytest-xdist, which is not installed', code=4)
+
+    def test_every_spelling_of_n_is_seen(self):
+        # In this process; the run above shows what follows.
+        from types import SimpleNamespace
+
+        from audit_alembic.testing.plugin.pytestplugin import \
+            _asks_for_workers
+        for args, asks in [(['-n', '2'], True), (['-n2'], True),
+                           (['--numprocesses=2'], True),
+                           (['--numprocesses', '2'], True),
+                           (['-v', SAMPLE_DIR], False),
+                           (['--', '-n', '2'], False)]:
             with self.subTest(args=args):
-                self.assertOneLineError(
-                    self.checkout.pytest('-p', 'no:xdist', *args, SAMPLE_DIR),
-                    'ERROR: -n needs pytest-xdist, which is not installed',
-                    code=4)
+                config = SimpleNamespace(
+                    invocation_params=SimpleNamespace(args=args))
+                self.assertIs(_asks_for_workers(config), asks)
 
     def test_crashed_worker_fails_the_run_and_leaves_nothing(self):
         # Two targets: the workers collect the same per-target classes
