@@ -11,6 +11,8 @@ from test.runner.support import CheckoutTestMixin
 
 SAMPLE = 'test.runner.sample.test_sample'
 SAMPLE_TESTS = 4
+TABLE_DEFINITION = \
+    'test.audit.test_recording:RecordingTest.test_table_definition'
 
 
 def ran(result):
@@ -21,50 +23,57 @@ def ran(result):
 class NoseRunnerTest(CheckoutTestMixin, unittest.TestCase):
     def test_verbose_failing_run(self):
         # Names the target first; a failure makes the exit status 1 (the
-        # runs of test_selection_forms pass, with status 0).
+        # run of test_selection_forms passes, with status 0).  Without
+        # --log-* flags no log record reaches the console.
         result = self.checkout.nose(
-            '-v', SAMPLE, env={'AUDIT_ALEMBIC_SAMPLE_FAIL': '1'})
+            '-v', SAMPLE, TABLE_DEFINITION,
+            env={'AUDIT_ALEMBIC_SAMPLE_FAIL': '1'})
         self.assertEqual(result.returncode, 1, result.output)
         lines = result.stderr.splitlines()
         self.assertEqual(lines[0], 'Database target: default (sqlite://)')
         self.assertRegex(lines[1], r'^test_\w+ .* \.\.\. (ok|FAIL)$')
-        self.assertEqual(ran(result), SAMPLE_TESTS)
+        self.assertEqual(ran(result), SAMPLE_TESTS + 1)
         self.assertIn('FAILED (failures=1)', result.output)
+        self.assertNotIn('audit_alembic.auditor', result.output)
+
+    #: Test names in each form, and how many tests each names: a path
+    #: relative to the current directory (test/runner), mod:Class.method,
+    #: and a folder relative to test/ (a dotted module: the run of
+    #: test_verbose_failing_run).
+    FORMS = [
+        ('sample/test_sample.py', SAMPLE_TESTS),
+        (SAMPLE + ':SampleTest.test_fails_on_request', 1),
+        ('runner/sample/', SAMPLE_TESTS),
+        (TABLE_DEFINITION, 1),
+    ]
+    passing_run = None
+
+    def run_passing(self):
+        """One passing run, made once: every form of FORMS, from
+        test/runner, with --log-* flags."""
+        cls = type(self)
+        if cls.passing_run is None:
+            cls.passing_run = self.checkout.nose(
+                '-v', *[name for name, _ in self.FORMS],
+                '--log-debug=audit_alembic', '--log-info=sqlalchemy.engine',
+                cwd=self.checkout.path('test', 'runner'))
+        self.assertEqual(cls.passing_run.returncode, 0,
+                         cls.passing_run.output)
+        return cls.passing_run
 
     def test_selection_forms(self):
-        forms = [
-            (SAMPLE, SAMPLE_TESTS),
-            (SAMPLE + ':SampleTest.test_fails_on_request', 1),
-            ('runner/sample/', SAMPLE_TESTS),
-        ]
-        for name, count in forms:
-            with self.subTest(name=name):
-                result = self.checkout.nose(name)
-                self.assertEqual(result.returncode, 0, result.output)
-                self.assertEqual(ran(result), count, result.output)
-
-    def test_every_form_becomes_a_dotted_name(self):
-        # The runs above show that nose2 runs what these name.
-        from audit_alembic.testing.plugin.noseplugin import normalize_name
-        for name, dotted in [
-                (SAMPLE, SAMPLE),
-                (SAMPLE + ':SampleTest', SAMPLE + '.SampleTest'),
-                (SAMPLE + ':SampleTest.test_fails_on_request',
-                 SAMPLE + '.SampleTest.test_fails_on_request'),
-                (SAMPLE + '.SampleTest.test_fails_on_request',
-                 SAMPLE + '.SampleTest.test_fails_on_request'),
-                ('test.runner.sample', 'test.runner.sample'),
-                ('runner/sample/', 'test.runner.sample'),
-                ('runner/sample', 'test.runner.sample'),
-                ('runner/sample/test_sample.py', SAMPLE),
-                ('test/runner/sample/test_sample.py', SAMPLE)]:
-            with self.subTest(name=name):
-                self.assertEqual(normalize_name(name), dotted)
-
-    def test_path_relative_to_the_current_directory(self):
-        result = self.checkout.nose('sample/test_sample.py',
-                                    cwd=self.checkout.path('test', 'runner'))
-        self.assertEqual(ran(result), SAMPLE_TESTS, result.output)
+        result = self.run_passing()
+        self.assertEqual(ran(result), sum(count for _, count in self.FORMS),
+                         result.output)
+        # (Log records may follow a test's name on its line.)
+        names = re.findall(r'^(test_\w+) \(.*\) \.\.\. ', result.stderr,
+                           re.M)
+        self.assertEqual(names.count('test_fails_on_request'), 3,
+                         result.stderr)
+        self.assertEqual(names.count('test_crashes_on_request'), 2,
+                         result.stderr)
+        self.assertEqual(names.count('test_table_definition'), 1,
+                         result.stderr)
 
     def test_names_matching_nothing(self):
         from audit_alembic.testing.plugin.noseplugin import name_exists
@@ -106,12 +115,8 @@ class NoseRunnerTest(CheckoutTestMixin, unittest.TestCase):
             self.assertIn(option, section)
 
     def test_log_flags(self):
-        name = 'test.audit.test_recording:RecordingTest.test_table_definition'
-        quiet = self.checkout.nose(name)
-        self.assertNotIn('audit_alembic.auditor', quiet.output)
-        result = self.checkout.nose(
-            name, '--log-debug=audit_alembic', '--log-info=sqlalchemy.engine')
-        self.assertEqual(result.returncode, 0, result.output)
+        # test_verbose_failing_run shows the same test quiet without them.
+        result = self.run_passing()
         self.assertRegex(result.stderr,
                          r"DEBUG audit_alembic.auditor recorded up step")
         self.assertRegex(result.stderr,

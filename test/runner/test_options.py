@@ -51,6 +51,13 @@ class ConfigTest(unittest.TestCase):
         self.assertEqual(str(caught.exception),
                          'cannot read test.cfg: not UTF-8 text (byte 25)')
 
+    def test_no_target_means_the_default_alias(self):
+        aliases = {'default': 'sqlite://', 'other': 'sqlite:///x.db'}
+        self.assertEqual(
+            [(label, str(url)) for label, url in
+             plugin_base.resolve_targets(parse()[0].targets, aliases)],
+            [('default', 'sqlite://')])
+
     def test_dburi_with_a_port_that_is_not_a_number(self):
         with self.assertRaises(plugin_base.UsageError) as caught:
             plugin_base.resolve_targets([(

@@ -1,6 +1,7 @@
 """The same options under pytest, and ``python setup.py test``."""
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -10,33 +11,55 @@ import unittest
 from test.runner.support import CheckoutTestMixin
 
 SAMPLE_DIR = 'test/runner/sample'
+#: A per-run database file a killed run left (no process has this id).
+LEFTOVER = 'test_aa_%d_0123abcd.db' % (2 ** 22 + 1)
 
 
 class PytestRunnerTest(CheckoutTestMixin, unittest.TestCase):
+    dropfirst_runs = None
+
+    def run_with_dropfirst(self):
+        """Two runs with --dropfirst, made once, beside a file a killed
+        run left: (whether the file survived the first, whose test path
+        does not exist; the second, a failing run of the sample on two
+        targets)."""
+        cls = type(self)
+        if cls.dropfirst_runs is None:
+            leftover = self.checkout.path(LEFTOVER)
+            sqlite3.connect(leftover).close()
+            args = ['--db', 'default', '--db', 'sqlite_file', '--dropfirst']
+            bad_path = self.checkout.pytest(*args, 'test/runner/nowhere')
+            self.assertEqual(bad_path.returncode, 4, bad_path.output)
+            kept = os.path.exists(leftover)
+            cls.dropfirst_runs = kept, self.checkout.pytest(
+                '-v', *args, SAMPLE_DIR,
+                env={'AUDIT_ALEMBIC_SAMPLE_FAIL': '1'})
+        return cls.dropfirst_runs
+
     def test_backend_classes_run_once_per_target(self):
-        result = self.checkout.pytest('-v', SAMPLE_DIR, '--db', 'sqlite',
-                                      '--db', 'sqlite_file')
-        self.assertEqual(result.returncode, 0, result.output)
+        # A failing run: its exit status is 1.  (ConfigTest shows that
+        # no --db means the default alias.)
+        result = self.run_with_dropfirst()[1]
+        self.assertEqual(result.returncode, 1, result.output)
         passed = re.findall(r'::(\w+::\w+) PASSED', result.stdout)
         self.assertEqual(sorted(passed), [
-            'SampleBackendTest_sqlite::test_target_answers',
+            'SampleBackendTest_default::test_target_answers',
             'SampleBackendTest_sqlite_file::test_target_answers',
             'SampleCrashTest::test_crashes_on_request',
             'SampleTest::test_checkout_package_comes_first',
-            'SampleTest::test_fails_on_request',
         ])
-        self.assertIn('Database targets: sqlite (sqlite://), sqlite_file '
-                      '(sqlite:///audit_alembic_test.db)', result.stdout)
-
-    def test_default_target_and_failing_run(self):
-        result = self.checkout.pytest(
-            '-v', SAMPLE_DIR, env={'AUDIT_ALEMBIC_SAMPLE_FAIL': '1'})
-        self.assertIn('Database target: default (sqlite://)', result.stdout)
-        self.assertIn('SampleBackendTest_default::test_target_answers PASSED',
-                      result.stdout)
         self.assertIn('SampleTest::test_fails_on_request FAILED',
                       result.stdout)
-        self.assertEqual(result.returncode, 1, result.output)
+        self.assertIn('Database targets: default (sqlite://), sqlite_file '
+                      '(sqlite:///audit_alembic_test.db)', result.stdout)
+
+    def test_dropfirst_waits_for_good_test_paths(self):
+        kept, result = self.run_with_dropfirst()
+        self.assertTrue(kept, 'dropped before the test paths were checked')
+        self.assertIn('--dropfirst: dropped 1 leftover database of killed '
+                      'runs from sqlite:///audit_alembic_test.db: %s'
+                      % LEFTOVER[:-len('.db')], result.stderr)
+        self.assertFalse(os.path.exists(self.checkout.path(LEFTOVER)))
 
     def test_options_in_help(self):
         result = self.checkout.pytest('--help')
@@ -61,26 +84,31 @@ class PytestRunnerTest(CheckoutTestMixin, unittest.TestCase):
         self.assertNotIn('Traceback', result.output)
 
     def test_n_without_xdist_is_one_line(self):
-        for args in (['-n', '2'], ['--numprocesses=2']):
-            with self.subTest(args=args):
-                self.assertOneLineError(
-                    self.checkout.pytest('-p', 'no:xdist', *args, SAMPLE_DIR),
-                    'ERROR: -n needs pytest-xdist, which is not installed',
-                    code=4)
+        self.assertOneLineError(
+            self.checkout.pytest('-p', 'no:xdist', '-n', '2', SAMPLE_DIR),
+            'ERROR: -n needs pytest-xdist, which is not installed', code=4)
 
-    def test_parallel_workers_have_files_of_their_own(self):
-        try:
-            import xdist  # noqa: F401
-        except ImportError:
-            self.skipTest('pytest-xdist is not installed')
-        result = self.checkout.pytest(
-            '-n', '2', '--db', 'sqlite_file', '--db', 'sqlite', SAMPLE_DIR)
-        self.assertEqual(result.returncode, 0, result.output)
-        self.assertRegex(result.stdout, r'\b5 passed\b')
-        self.assertEqual([name for name in os.listdir(self.checkout.root)
-                          if name.endswith('.db')], [])
+    def test_every_spelling_of_n_is_seen(self):
+        # In this process; the run above shows what follows.
+        from types import SimpleNamespace
+
+        from audit_alembic.testing.plugin.pytestplugin import \
+            _asks_for_workers
+        for args, asks in [(['-n', '2'], True), (['-n2'], True),
+                           (['--numprocesses=2'], True),
+                           (['--numprocesses', '2'], True),
+                           (['-v', SAMPLE_DIR], False),
+                           (['--', '-n', '2'], False)]:
+            with self.subTest(args=args):
+                config = SimpleNamespace(
+                    invocation_params=SimpleNamespace(args=args))
+                self.assertIs(_asks_for_workers(config), asks)
 
     def test_crashed_worker_fails_the_run_and_leaves_nothing(self):
+        # Two targets: the workers collect the same per-target classes
+        # and each has files of its own, which the run drops, the
+        # crashed worker's too.  (The other worker, like those of a run
+        # that passes, ends normally.)
         try:
             import xdist  # noqa: F401
         except ImportError:
@@ -89,7 +117,8 @@ class PytestRunnerTest(CheckoutTestMixin, unittest.TestCase):
         with open(output, 'w') as f:
             process = subprocess.Popen(
                 [sys.executable, '-m', 'pytest', '-p', 'no:cacheprovider',
-                 '-n', '2', '--db', 'sqlite_file', SAMPLE_DIR],
+                 '-n', '2', '--db', 'sqlite_file', '--db', 'sqlite',
+                 SAMPLE_DIR],
                 cwd=self.checkout.root, stdout=f, stderr=subprocess.STDOUT,
                 env=self.checkout.environment(
                     ['pytest'], {'AUDIT_ALEMBIC_SAMPLE_CRASH': '1'}))
@@ -98,7 +127,7 @@ class PytestRunnerTest(CheckoutTestMixin, unittest.TestCase):
             text = f.read()
         self.assertEqual(code, 1, text)
         self.assertIn('crashed', text)
-        self.assertRegex(text, r'\b3 passed\b')
+        self.assertRegex(text, r'\b1 failed, 4 passed\b')
         self.assertEqual(self.databases(), [])
         # The crashed worker could not remove its process id.
         self.assertFalse(os.path.exists(os.path.join(
@@ -144,13 +173,16 @@ class SetupPyTestCommandTest(CheckoutTestMixin, unittest.TestCase):
                                  '--test-args', args, **kw)
 
     def test_runs_the_suite_with_arguments(self):
-        result = self.setup_py_test('-v test.runner.sample')
-        self.assertEqual(result.returncode, 0, result.output)
+        # A failing run: its exit status is the runner's.
+        result = self.setup_py_test(
+            '-v test.runner.sample', env={'AUDIT_ALEMBIC_SAMPLE_FAIL': '1'})
+        self.assertEqual(result.returncode, 1, result.output)
         self.assertIn('Database target: default (sqlite://)', result.output)
         self.assertRegex(result.output, r'Ran 4 tests')
-
-    def test_failure_exits_nonzero(self):
-        result = self.setup_py_test(
-            'test.runner.sample', env={'AUDIT_ALEMBIC_SAMPLE_FAIL': '1'})
-        self.assertNotEqual(result.returncode, 0, result.output)
         self.assertIn('FAILED (failures=1)', result.output)
+
+    def test_success_exits_zero(self):
+        # --help: a run that succeeds without loading the suite.
+        result = self.setup_py_test('--help')
+        self.assertEqual(result.returncode, 0, result.output)
+        self.assertIn('usage: sqla_nose.py ', result.output)
