@@ -109,7 +109,11 @@ class Checkout:
         environ['COVERAGE_PROCESS_START'] = config
 
     def nose(self, *args, **kw):
-        """Run ./sqla_nose.py with ``args``."""
+        """Run ./sqla_nose.py with ``args``, in one process unless they
+        name a number of processes (tests of the default use
+        :meth:`run`), so that the output comes in the tests' order."""
+        if not any(arg.startswith(('--processes', '-N')) for arg in args):
+            args = ('--processes', '1') + args
         return self.run(sys.executable, self.path('sqla_nose.py'), *args, **kw)
 
     def pytest(self, *args, **kw):

@@ -4,9 +4,12 @@ import contextlib
 import io
 import os
 import shutil
+import sys
 import tempfile
 import unittest
+from unittest import mock
 
+import sqla_nose
 from audit_alembic.testing.plugin import plugin_base
 from test.runner.support import PASSWORD
 from test.runner.support import CheckoutTestMixin
@@ -70,7 +73,50 @@ class ConfigTest(unittest.TestCase):
         self.assertNotIn(PASSWORD, message)
 
 
+class WorkerCountTest(unittest.TestCase):
+    """What ./sqla_nose.py asks nose2's mp plugin for."""
+
+    def test_a_worker_per_cpu_by_default(self):
+        with mock.patch.object(sqla_nose, 'usable_cpus', return_value=3):
+            self.assertEqual(sqla_nose.with_workers(['-v', 'test.audit']),
+                             ['--processes', '3', '-v', 'test.audit'])
+        with mock.patch.object(sqla_nose, 'usable_cpus', return_value=1):
+            self.assertEqual(sqla_nose.with_workers(['test.audit']),
+                             ['test.audit'])
+
+    def test_a_number_given(self):
+        for args in (['--processes', '4'], ['--processes=4'], ['-N', '4'],
+                     ['-N4'], ['-N=4']):
+            with self.subTest(args=args):
+                self.assertEqual(sqla_nose.with_workers(args + ['-v']),
+                                 ['--processes', '4', '-v'])
+
+    def test_one_process_is_this_one(self):
+        for args in (['--processes', '1'], ['-N1']):
+            with self.subTest(args=args):
+                self.assertEqual(sqla_nose.with_workers(['-v'] + args),
+                                 ['-v'])
+
+
 class ProcessesOptionTest(CheckoutTestMixin, unittest.TestCase):
+    def test_default_and_one_process(self):
+        noted = os.path.join(self.checkout.root, 'parents')
+        self.addCleanup(lambda: os.path.exists(noted) and os.remove(noted))
+        for args, workers in (((), sqla_nose.usable_cpus() > 1),
+                              (('--processes', '1'), False)):
+            with self.subTest(args=args):
+                result = self.checkout.run(
+                    sys.executable, self.checkout.path('sqla_nose.py'),
+                    *args, 'test.runner.sample.test_sample:SampleTest',
+                    env={'AUDIT_ALEMBIC_SAMPLE_PARENT': noted})
+                self.assertEqual(result.returncode, 0, result.output)
+                with open(noted) as f:
+                    parents = {int(line) for line in f}
+                os.remove(noted)
+                # A worker's parent is the runner; the runner's is us.
+                self.assertEqual(parents == {os.getpid()}, not workers,
+                                 parents)
+
     def test_bad_process_counts(self):
         for args in (['--processes', '0'], ['--processes=-1'], ['-N', 'x'],
                      ['--processes']):

@@ -13,6 +13,13 @@ class SampleTest(unittest.TestCase):
     def test_checkout_package_comes_first(self):
         self.assertEqual(os.path.dirname(os.path.dirname(
             os.path.abspath(audit_alembic.__file__))), CHECKOUT)
+        # Where AUDIT_ALEMBIC_SAMPLE_PARENT names a file, note in it the
+        # parent of the process running the test: the runner's parent,
+        # or the runner where a worker runs it.
+        path = os.environ.get('AUDIT_ALEMBIC_SAMPLE_PARENT')
+        if path:
+            with open(path, 'a') as f:
+                f.write('%d\n' % os.getppid())
 
     def test_fails_on_request(self):
         self.assertFalse(os.environ.get('AUDIT_ALEMBIC_SAMPLE_FAIL'),
