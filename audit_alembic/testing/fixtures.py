@@ -128,6 +128,7 @@ class ScratchEnvironment:
         self.owned_tables = set()
         self.user_version = user_version
         self.closed = False
+        self._scripts = None
         if auditor is None:
             auditor = Auditor.create(user_version)
         try:
@@ -182,7 +183,12 @@ class ScratchEnvironment:
             self._generate(revision, table, down)
 
     def _generate(self, revision, table, down):
-        ScriptDirectory.from_config(self.config).generate_revision(
+        # One ScriptDirectory for every revision added: it adds each new
+        # script to the revision map it has loaded, instead of loading
+        # every script again.
+        if self._scripts is None:
+            self._scripts = ScriptDirectory.from_config(self.config)
+        self._scripts.generate_revision(
             revision.id, 'revision %s' % revision.id,
             head=list(down) if isinstance(down, tuple) else (down or 'base'),
             splice=True, refresh=True, depends_on=revision.depends_on,

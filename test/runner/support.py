@@ -126,18 +126,15 @@ class Checkout:
 
 
 class CheckoutTestMixin:
-    """Gives a test class ``self.checkout``, a :class:`Checkout` of its own,
-    and assertions on runner output."""
+    """Gives each test ``self.checkout``, a :class:`Checkout` of its own
+    (a copy takes milliseconds; no class fixture keeps the tests of a
+    class on one worker of a parallel run), and assertions on runner
+    output."""
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.checkout = Checkout()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.checkout.remove()
-        super().tearDownClass()
+    def setUp(self):
+        super().setUp()
+        self.checkout = Checkout()
+        self.addCleanup(self.checkout.remove)
 
     def assertOneLineError(self, result, *fragments, code=2):
         """Exit code, a single line on stderr, no traceback, no password."""

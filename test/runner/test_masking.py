@@ -143,8 +143,7 @@ class MaskedTest(MaskingTestMixin, unittest.TestCase):
 
 class CheckoutTestCase(MaskingTestMixin, CheckoutTestMixin,
                        unittest.TestCase):
-    def tearDown(self):
-        self.checkout.write_test_cfg('')
+    pass
 
 
 class DbsTest(CheckoutTestCase):

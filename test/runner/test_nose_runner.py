@@ -89,7 +89,6 @@ class NoseRunnerTest(CheckoutTestMixin, unittest.TestCase):
     def test_sigterm_stops_the_run_and_drops_its_database(self):
         self.checkout.write_test_cfg('[db]\nfile = sqlite:///%s\n'
                                      % self.checkout.path('term.db'))
-        self.addCleanup(self.checkout.write_test_cfg, '')
         hanging = self.checkout.path('hanging')
         process = self.checkout.start(
             sys.executable, self.checkout.path('sqla_nose.py'), '--db',
@@ -132,6 +131,7 @@ class SqliteFallbackTest(CheckoutTestMixin, unittest.TestCase):
     """A Python without sqlite3: simulated by a module that fails to import."""
 
     def setUp(self):
+        super().setUp()
         self.no_sqlite = self.checkout.path(
             'no_sqlite_' + self._testMethodName)
         os.makedirs(os.path.join(self.no_sqlite, 'sqlite3'))

@@ -15,6 +15,7 @@ from audit_alembic.masking import masked
 from audit_alembic.testing.fixtures import SilentServer
 from audit_alembic.testing.fixtures import TestBase
 from test.runner.support import PASSWORD
+from test.runner.support import Checkout
 from test.runner.support import CheckoutTestMixin
 from test.runner.support import dbs_listing
 from test.runner.support import runner_error
@@ -44,9 +45,6 @@ def closed_port():
 
 
 class CheckoutTestCase(CheckoutTestMixin, unittest.TestCase):
-    def tearDown(self):
-        self.checkout.write_test_cfg('')
-
     def assertErrorLine(self, message, *fragments):
         """A runner_error() message: one line, no password, naming
         ``fragments``."""
@@ -367,7 +365,7 @@ def sqlite_tables(path):
             "SELECT name FROM sqlite_master WHERE type='table'"))
 
 
-class FileTargetTest(CheckoutTestCase):
+class FileTargetTest(unittest.TestCase):
     """One nose run on a SQLite file target with --dropfirst: the file
     holds a table in the tests' way and another; a killed run left a file.
     A second target, whose server is down, is named too: nose2 runs
@@ -376,6 +374,7 @@ class FileTargetTest(CheckoutTestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        cls.checkout = Checkout()
         cls.keep = cls.checkout.path('keep.db')
         with sqlite3.connect(cls.keep) as db:
             db.execute('CREATE TABLE a_table (x INTEGER)')
@@ -391,8 +390,10 @@ class FileTargetTest(CheckoutTestCase):
             '--db', 'file', '--db', 'down', '--dropfirst', SAMPLE,
             'test.audit.test_recording:RecordingTest.test_table_definition')
 
-    def tearDown(self):
-        pass  # the test.cfg of setUpClass serves every test
+    @classmethod
+    def tearDownClass(cls):
+        cls.checkout.remove()
+        super().tearDownClass()
 
     def test_nose_touches_only_the_target_tests_use(self):
         self.assertEqual(self.result.returncode, 0, self.result.output)
