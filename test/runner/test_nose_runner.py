@@ -24,11 +24,16 @@ class NoseRunnerTest(CheckoutTestMixin, unittest.TestCase):
     def test_verbose_failing_run(self):
         # Names the target first; a failure makes the exit status 1 (the
         # run of test_selection_forms passes, with status 0).  Without
-        # --log-* flags no log record reaches the console.
+        # --log-* flags no log record reaches the console.  With
+        # --processes 1 (see Checkout.nose) the tests run in the runner.
+        noted = self.checkout.path('parents')
         result = self.checkout.nose(
             '-v', SAMPLE, TABLE_DEFINITION,
-            env={'AUDIT_ALEMBIC_SAMPLE_FAIL': '1'})
+            env={'AUDIT_ALEMBIC_SAMPLE_FAIL': '1',
+                 'AUDIT_ALEMBIC_SAMPLE_PARENT': noted})
         self.assertEqual(result.returncode, 1, result.output)
+        with open(noted) as f:
+            self.assertEqual(int(f.read()), os.getpid())
         lines = result.stderr.splitlines()
         self.assertEqual(lines[0], 'Database target: default (sqlite://)')
         self.assertRegex(lines[1], r'^test_\w+ .* \.\.\. (ok|FAIL)$')

@@ -99,24 +99,6 @@ class WorkerCountTest(unittest.TestCase):
 
 
 class ProcessesOptionTest(CheckoutTestMixin, unittest.TestCase):
-    def test_default_and_one_process(self):
-        noted = os.path.join(self.checkout.root, 'parents')
-        self.addCleanup(lambda: os.path.exists(noted) and os.remove(noted))
-        for args, workers in (((), sqla_nose.usable_cpus() > 1),
-                              (('--processes', '1'), False)):
-            with self.subTest(args=args):
-                result = self.checkout.run(
-                    sys.executable, self.checkout.path('sqla_nose.py'),
-                    *args, 'test.runner.sample.test_sample:SampleTest',
-                    env={'AUDIT_ALEMBIC_SAMPLE_PARENT': noted})
-                self.assertEqual(result.returncode, 0, result.output)
-                with open(noted) as f:
-                    parents = {int(line) for line in f}
-                os.remove(noted)
-                # A worker's parent is the runner; the runner's is us.
-                self.assertEqual(parents == {os.getpid()}, not workers,
-                                 parents)
-
     def test_bad_process_counts(self):
         for args in (['--processes', '0'], ['--processes=-1'], ['-N', 'x'],
                      ['--processes']):
@@ -125,13 +107,22 @@ class ProcessesOptionTest(CheckoutTestMixin, unittest.TestCase):
                     self.checkout.nose(*args), 'takes a number of processes '
                     'of 1 or more')
 
-    def test_parallel_run_with_per_worker_databases(self):
-        result = self.checkout.nose('--processes', '2', '--db', 'sqlite_file',
-                                    'test.audit.test_api')
+    def test_default_run_has_a_worker_per_cpu_with_databases_of_its_own(self):
+        # (NoseRunnerTest.test_verbose_failing_run: --processes 1.)
+        noted = self.checkout.path('parents')
+        result = self.checkout.run(
+            sys.executable, self.checkout.path('sqla_nose.py'),
+            '--db', 'sqlite_file', 'test.audit.test_api',
+            'test.runner.sample.test_sample:SampleTest',
+            env={'AUDIT_ALEMBIC_SAMPLE_PARENT': noted})
         self.assertEqual(result.returncode, 0, result.output)
         self.assertRegex(result.output, r'Ran \d+ tests')
         self.assertEqual([name for name in os.listdir(self.checkout.root)
                           if name.endswith('.db')], [])
+        with open(noted) as f:
+            parent = int(f.read())
+        # A worker's parent is the runner; the runner's is this process.
+        self.assertEqual(parent == os.getpid(), sqla_nose.usable_cpus() == 1)
 
     def test_crashed_worker_ends_the_run_and_leaves_nothing(self):
         result = self.checkout.nose(
