@@ -1,11 +1,12 @@
 #!/usr/bin/env python
 """How long the default SQLite run of the whole suite takes, serially and
-in two worker processes, under nose2 and under pytest.
+in worker processes, under nose2 and under pytest.
 
     python bench/suite_time.py [--workers 2] [--rounds 1] [ARGUMENT...]
 
-Runs, in turn, ``./sqla_nose.py``, ``./sqla_nose.py --processes N``,
-``python -m pytest`` and ``python -m pytest -n N`` (skipped if
+Runs, in turn, ``./sqla_nose.py --processes 1`` (serial),
+``./sqla_nose.py`` (its default: a worker per CPU), ``./sqla_nose.py
+--processes N``, ``python -m pytest`` and ``python -m pytest -n N`` (skipped if
 pytest-xdist is not installed) from the checkout root, each with the
 extra ARGUMENTs, and prints the wall time of each (the median, with
 ``--rounds`` above 1), its exit status and its counts, side by side.
@@ -27,7 +28,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def commands(workers, extra):
     nose = [sys.executable, os.path.join(ROOT, 'sqla_nose.py')]
     pytest = [sys.executable, '-m', 'pytest', '-q', '-p', 'no:cacheprovider']
-    yield './sqla_nose.py', nose + extra
+    yield './sqla_nose.py --processes 1', nose + ['--processes', '1'] + extra
+    yield './sqla_nose.py (a worker per CPU)', nose + extra
     yield './sqla_nose.py --processes %d' % workers, \
         nose + ['--processes', str(workers)] + extra
     yield 'pytest', pytest + extra
@@ -71,7 +73,7 @@ def main(argv=None):
         seconds = statistics.median(run[0] for run in runs)
         code, summary = runs[-1][1], runs[-1][2]
         failed = failed or any(run[1] for run in runs)
-        print('%-28s %6.1fs  exit %d  %s' % (name, seconds, code, summary),
+        print('%-34s %6.1fs  exit %d  %s' % (name, seconds, code, summary),
               flush=True)
     print('load average after:  %.2f %.2f %.2f' % os.getloadavg())
     return 1 if failed else 0
