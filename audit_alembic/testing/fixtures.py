@@ -268,6 +268,66 @@ class ScratchEnvironment:
         shutil.rmtree(self.directory, ignore_errors=True)
 
 
+class AlembicProcess:
+    """``alembic -c INI_PATH ARGS...`` run in a process of its own, forked
+    from this one (so it starts in milliseconds, with everything already
+    imported), for tests of concurrent deploys: ``returncode`` and
+    ``stderr`` once :meth:`wait` returns.
+
+    The child runs Alembic's own command line (``alembic.config.main``)
+    with ``environ`` added to its environment, its output discarded and
+    its stderr captured, and leaves with ``os._exit``: it never touches
+    the connections it inherited.
+    """
+
+    def __init__(self, ini_path, *args, environ=None):
+        self.args = ['-c', ini_path] + list(args)
+        read_end, write_end = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:  # pragma: no cover (the child leaves by _exit)
+            os.close(read_end)
+            self._child(write_end, environ or {})
+        os.close(write_end)
+        self._stderr = os.fdopen(read_end, encoding='utf-8',
+                                 errors='replace')
+        self.returncode = self.stderr = None
+
+    def _child(self, write_end, environ):  # pragma: no cover
+        code = 1
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 1)
+            os.dup2(write_end, 2)
+            sys.stdout = open(1, 'w', closefd=False)
+            sys.stderr = open(2, 'w', closefd=False)
+            os.environ.update(environ)
+            from alembic.config import main
+            main(argv=self.args, prog='alembic')
+            code = 0
+        except SystemExit as exit:
+            code = exit.code if isinstance(exit.code, int) else 1
+        except BaseException:
+            import traceback
+            traceback.print_exc()
+        finally:
+            try:
+                sys.stdout.flush()
+                sys.stderr.flush()
+            finally:
+                os._exit(code)
+
+    def wait(self, timeout=120):
+        """Wait (at most ``timeout`` seconds) for the child to end."""
+        import select
+        if not select.select([self._stderr], [], [], timeout)[0]:
+            os.kill(self.pid, 9)
+        self.stderr = self._stderr.read()
+        self._stderr.close()
+        _, status = os.waitpid(self.pid, 0)
+        self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+
 class SilentServer:
     """A TCP server on 127.0.0.1 that accepts connections and never says a
     word, like a database host that hangs: ``with SilentServer() as port``.

@@ -1,9 +1,6 @@
 """Several ``alembic upgrade head`` processes at once (see
 bench/concurrent_upgrades.py for the longer race)."""
-import subprocess
-import sys
-
-from audit_alembic import paths
+from audit_alembic.testing.fixtures import AlembicProcess
 from audit_alembic.testing.fixtures import TestBase
 from audit_alembic.values import DEFAULT_TABLE_NAME
 from test.audit.graphs import LINEAR
@@ -16,15 +13,12 @@ class ConcurrentUpgradeTest(TestBase):
 
     def test_processes_racing_record_each_step_once(self):
         env = self.process_scratch_env(LINEAR)
-        command = [sys.executable, '-m', 'alembic', '-c', env.ini_path,
-                   'upgrade', 'head']
-        running = [subprocess.Popen(
-            command, cwd=env.directory, stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE, text=True,
-            env=paths.child_environment(APP_VERSION='1.0'))
-            for _ in range(PROCESSES)]
-        errors = [process.communicate(timeout=120)[1]
-                  for process in running]
+        running = [AlembicProcess(env.ini_path, 'upgrade', 'head',
+                                  environ={'APP_VERSION': '1.0'})
+                   for _ in range(PROCESSES)]
+        for process in running:
+            process.wait()
+        errors = [process.stderr for process in running]
         # Losers of the race may fail as bare Alembic would (a table
         # created meanwhile, a locked database), never over the history.
         for stderr in errors:

@@ -5,8 +5,6 @@ import glob
 import json
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import unittest.mock
 
@@ -18,9 +16,9 @@ from sqlalchemy import select
 from sqlalchemy import text
 
 from audit_alembic import Auditor
-from audit_alembic import paths
 from audit_alembic.record import KEY_VARIABLE
 from audit_alembic.record import chain_hash
+from audit_alembic.testing.fixtures import AlembicProcess
 from audit_alembic.testing.fixtures import Rev
 from audit_alembic.testing.fixtures import ScratchEnvironment
 from audit_alembic.values import CHAINED
@@ -299,11 +297,8 @@ class ConcurrentChainTest(ChainTestBase):
         return env
 
     def start(self, env, *command):
-        return subprocess.Popen(
-            [sys.executable, '-m', 'alembic', '-c', env.ini_path] +
-            list(command), cwd=env.directory, stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE, text=True,
-            env=paths.child_environment(APP_VERSION='1.0'))
+        return AlembicProcess(env.ini_path, *command,
+                              environ={'APP_VERSION': '1.0'})
 
     def verify_chain(self, env, *args):
         result = self.main('verify', '-c', env.ini_path, '--format', 'json',
@@ -319,7 +314,7 @@ class ConcurrentChainTest(ChainTestBase):
                             Rev('D', 'C'), Rev('E', 'D')])
         running = [self.start(env, 'upgrade', 'head') for _ in range(4)]
         for process in running:
-            process.communicate(timeout=120)
+            process.wait()
         if env.heads() != {'E'}:
             env.run('upgrade', 'head')
         self.verify_chain(env)
@@ -334,7 +329,7 @@ class ConcurrentChainTest(ChainTestBase):
         running = [self.start(env, 'upgrade', 'head')
                    for env in (first, second, first, second)]
         for process in running:
-            process.communicate(timeout=120)
+            process.wait()
         for env, head in ((first, 'P3'), (second, 'Q3')):
             if env.heads() != {head}:
                 env.run('upgrade', 'head')
