@@ -116,6 +116,19 @@ def create_engine(url, **kw):
     :raise CommandError: if the dialect is unknown or its driver missing.
     """
     import sqlalchemy
+    driver = require_driver(url)
+    timeout_argument = TIMEOUT_ARGUMENTS.get(driver)
+    if timeout_argument and timeout_argument not in url.query:
+        kw.setdefault('connect_args', {})[timeout_argument] = CONNECT_TIMEOUT
+    return sqlalchemy.create_engine(url, **kw)
+
+
+def require_driver(url):
+    """Check that ``url``'s dialect and driver can be loaded (standing
+    pysqlite3 in for a missing sqlite3); return the driver's name.
+
+    :raise CommandError: if the dialect is unknown or its driver missing.
+    """
     from sqlalchemy.exc import NoSuchModuleError
     try:
         dialect = url.get_dialect()
@@ -134,10 +147,7 @@ def create_engine(url, **kw):
         raise CommandError("%s needs the %s driver, which is not installed: "
                            "pip install '%s'" % (masked(url), driver, package)
                            ) from None
-    timeout_argument = TIMEOUT_ARGUMENTS.get(driver)
-    if timeout_argument and timeout_argument not in url.query:
-        kw.setdefault('connect_args', {})[timeout_argument] = CONNECT_TIMEOUT
-    return sqlalchemy.create_engine(url, **kw)
+    return driver
 
 
 def check_sqlite_file(url):

@@ -138,6 +138,9 @@ def show_demo(url=None, keep=None, out=None):
         else:
             ini_url = db_url.render_as_string(hide_password=False)
             ini_url = ini_url.replace('%', '%%')
+        # Alembic runs in this process: it needs the driver loaded as
+        # database.create_engine loads it (pysqlite3 for a missing sqlite3).
+        database.require_driver(db_url)
         private = has_password(db_url)
         _build(directory, ini_url, private)
         _introduce(out, directory, ini_url if url is None

@@ -28,6 +28,8 @@ class SqliteFallbackTest(CLITestCase):
         result = self.cli('history', '--url', db.url_text,
                           env=without_sqlite3(hide_pysqlite3=True))
         self.assertFails(result, "pip install 'pysqlite3-binary'")
+        demo = self.cli('demo', env=without_sqlite3(hide_pysqlite3=True))
+        self.assertFails(demo, "pip install 'pysqlite3-binary'")
 
     @unittest.skipUnless(importlib.util.find_spec('pysqlite3'),
                          'pysqlite3-binary is not installed')
