@@ -296,6 +296,8 @@ def finish():
     from audit_alembic.testing import config
     from audit_alembic.testing import provision
     started_run = provision.RUN_PID == os.getpid()
+    if started_run:
+        _stop_workers()
     for target in config.targets:
         try:
             provision.drop_own_database(target)
@@ -305,6 +307,25 @@ def finish():
             print('warning: could not drop the per-run database on %s: %s'
                   % (target.safe_url, ' '.join(str(err).split())),
                   file=sys.stderr)
+
+
+#: Seconds the run waits for each worker it stops to end.
+WORKER_STOP_TIMEOUT = 10
+
+
+def _stop_workers():
+    """Stop the worker processes (nose2's ``mp``) still running when the
+    run ends early (SIGTERM, Ctrl-C), and wait for them, so that none
+    makes a database after the run drops what its workers left."""
+    import multiprocessing
+    workers = multiprocessing.active_children()
+    for worker in workers:
+        worker.terminate()
+    for worker in workers:
+        worker.join(WORKER_STOP_TIMEOUT)
+        if worker.is_alive():
+            worker.kill()
+            worker.join()
 
 
 def start_worker(used=None):

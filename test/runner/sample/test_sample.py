@@ -26,14 +26,22 @@ class SampleTest(unittest.TestCase):
                          'failing as AUDIT_ALEMBIC_SAMPLE_FAIL asks')
 
 
-class SampleCrashTest(unittest.TestCase):
+class SampleCrashTest(TestBase):
     def test_crashes_on_request(self):
         crash = os.environ.get('AUDIT_ALEMBIC_SAMPLE_CRASH')
         if crash == 'hang':
             hanging = os.environ.get('AUDIT_ALEMBIC_SAMPLE_HANGING')
             if hanging:  # tell the test that stops the run
                 open(hanging, 'w').close()
-            time.sleep(120)  # until the run is stopped
+            try:
+                time.sleep(120)  # until the run is stopped
+            except KeyboardInterrupt:
+                # Still busy with the database as the run stops, like a
+                # test's cleanup.
+                with self.engine.begin() as connection:
+                    connection.exec_driver_sql(
+                        'CREATE TABLE sample_stopped (id INTEGER)')
+                raise
         elif crash:
             os._exit(3)  # a worker dying mid-run
 
