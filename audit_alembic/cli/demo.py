@@ -135,12 +135,13 @@ def show_demo(url=None, keep=None, out=None):
             db_url = database.parse_url(
                 'sqlite:///' + os.path.join(directory, SQLITE_FILE), 'demo')
             ini_url = 'sqlite:///%(here)s/' + SQLITE_FILE
+            # Alembic runs in this process: load the driver as
+            # _check_database does for --url (pysqlite3 for a missing
+            # sqlite3).
+            database.require_driver(db_url)
         else:
             ini_url = db_url.render_as_string(hide_password=False)
             ini_url = ini_url.replace('%', '%%')
-        # Alembic runs in this process: it needs the driver loaded as
-        # database.create_engine loads it (pysqlite3 for a missing sqlite3).
-        database.require_driver(db_url)
         private = has_password(db_url)
         _build(directory, ini_url, private)
         _introduce(out, directory, ini_url if url is None
