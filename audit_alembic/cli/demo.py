@@ -129,16 +129,17 @@ def show_demo(url=None, keep=None, out=None):
     db_url = new_sqlite_file = None
     if url is not None:
         db_url, new_sqlite_file = _check_database(url)
+    else:
+        # Alembic runs in this process: load SQLite's driver, as
+        # _check_database does for --url (pysqlite3 for a missing sqlite3),
+        # before making a directory.
+        database.require_driver(database.parse_url('sqlite://', 'demo'))
     directory = _make_directory(keep)
     try:
         if db_url is None:
             db_url = database.parse_url(
                 'sqlite:///' + os.path.join(directory, SQLITE_FILE), 'demo')
             ini_url = 'sqlite:///%(here)s/' + SQLITE_FILE
-            # Alembic runs in this process: load the driver as
-            # _check_database does for --url (pysqlite3 for a missing
-            # sqlite3).
-            database.require_driver(db_url)
         else:
             ini_url = db_url.render_as_string(hide_password=False)
             ini_url = ini_url.replace('%', '%%')
