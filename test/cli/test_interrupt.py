@@ -3,6 +3,7 @@ import importlib.util
 import os
 import re
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -124,11 +125,11 @@ sys.exit(main(['history', '--since', '2024-05-01']))
 class InterruptInExecTest(CLITestCase):
     def test_python_m_does_not_die_by_sigint(self):
         directory = tempfile.mkdtemp(prefix='audit_alembic_interrupt_')
-        self.addCleanup(os.rmdir, directory)
+        # Python may write a __pycache__ folder beside the module.
+        self.addCleanup(shutil.rmtree, directory)
         path = os.path.join(directory, 'interrupted_in_exec.py')
         with open(path, 'w') as f:
             f.write(INTERRUPTED_IN_EXEC)
-        self.addCleanup(os.remove, path)
         result = finish(start(
             [sys.executable, '-m', 'interrupted_in_exec'], cwd=directory))
         self.assertEqual((result.returncode, result.stderr),
