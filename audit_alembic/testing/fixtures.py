@@ -11,7 +11,6 @@ Example::
             self.assertEqual(len(env.history()), 2)
 """
 import collections
-import contextlib
 import io
 import os
 import shutil
@@ -23,8 +22,8 @@ import unittest
 
 from alembic import command
 from alembic.config import Config
-from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData
+from sqlalchemy import Table
 from sqlalchemy import inspect
 from sqlalchemy import select
 
@@ -41,23 +40,25 @@ Rev = collections.namedtuple(
     'Rev', 'id down depends_on upgrade downgrade',
     defaults=(None, None, None, None))
 
-SCRIPT_MAKO = '''\
-"""${message}"""
+#: The script of a :class:`Rev`, as ``alembic revision`` would write it
+#: from a plain template.
+SCRIPT = '''\
+"""revision {id}"""
 from alembic import op
 import sqlalchemy as sa
 
-revision = ${repr(up_revision)}
-down_revision = ${repr(down_revision)}
-branch_labels = ${repr(branch_labels)}
-depends_on = ${repr(depends_on)}
+revision = {id!r}
+down_revision = {down!r}
+branch_labels = None
+depends_on = {depends_on!r}
 
 
 def upgrade():
-    ${upgrade_body}
+    {upgrade}
 
 
 def downgrade():
-    ${downgrade_body}
+    {downgrade}
 '''
 
 ALEMBIC_INI = '''\
@@ -128,7 +129,6 @@ class ScratchEnvironment:
         self.owned_tables = set()
         self.user_version = user_version
         self.closed = False
-        self._scripts = None
         if auditor is None:
             auditor = Auditor.create(user_version)
         try:
@@ -138,64 +138,62 @@ class ScratchEnvironment:
             self.config.attributes['configure_logger'] = False
             self.config.attributes['configure_options'] = configure_options
             self.own(configure_options.get('version_table',
-                                           'alembic_version'))
-            self.own(auditor.table.name if auditor else DEFAULT_TABLE_NAME)
+                                           'alembic_version'),
+                     auditor.table.name if auditor else DEFAULT_TABLE_NAME,
+                     *[scratch_table(revision.id) for revision in revisions
+                       if revision.upgrade is None])
             for revision in revisions:
-                self.add_revision(revision)
+                self._write_script(revision)
         except BaseException:
             shutil.rmtree(self.directory, ignore_errors=True)
             raise
 
     def _init_project(self):
         scripts = os.path.join(self.directory, 'scripts')
-        os.makedirs(os.path.join(scripts, 'versions'))
+        self.versions = os.path.join(scripts, 'versions')
+        os.makedirs(self.versions)
         url = self.url.render_as_string(hide_password=False)
         for path, text in (
                 (os.path.join(scripts, 'env.py'),
                  paths.read_env_py_template()),
-                (os.path.join(scripts, 'script.py.mako'), SCRIPT_MAKO),
                 (self.ini_path, ALEMBIC_INI.format(
                     url=url.replace('%', '%%')))):
             with open(path, 'w') as f:
                 f.write(text)
         self.config = Config(self.ini_path, stdout=io.StringIO())
 
-    def own(self, table_name):
-        """Make ``table_name`` one of the tables :meth:`close` drops.
+    def own(self, *table_names):
+        """Make ``table_names`` tables that :meth:`close` drops.
 
-        :raise RuntimeError: if the database already has such a table.
+        :raise RuntimeError: if the database already has one of them.
         """
-        if inspect(self.engine).has_table(table_name):
-            raise RuntimeError(
-                'table %r already exists in %s; the test suite never touches '
-                'tables it did not create: use an empty database or '
-                '--dropfirst' % (
-                    table_name, masked(self.url)))
-        self.owned_tables.add(table_name)
+        existing = set(inspect(self.engine).get_table_names())
+        for table_name in table_names:
+            if table_name in existing:
+                raise RuntimeError(
+                    'table %r already exists in %s; the test suite never '
+                    'touches tables it did not create: use an empty database '
+                    'or --dropfirst' % (table_name, masked(self.url)))
+        self.owned_tables.update(table_names)
 
     def add_revision(self, revision):
-        """Write the script of a :class:`Rev` with Alembic's own API."""
-        table = scratch_table(revision.id)
+        """Add the script of a :class:`Rev`, owning its default table."""
         if revision.upgrade is None:
-            self.own(table)
-        down = revision.down
-        with contextlib.redirect_stdout(io.StringIO()):
-            self._generate(revision, table, down)
+            self.own(scratch_table(revision.id))
+        self._write_script(revision)
 
-    def _generate(self, revision, table, down):
-        # One ScriptDirectory for every revision added: it adds each new
-        # script to the revision map it has loaded, instead of loading
-        # every script again.
-        if self._scripts is None:
-            self._scripts = ScriptDirectory.from_config(self.config)
-        self._scripts.generate_revision(
-            revision.id, 'revision %s' % revision.id,
-            head=list(down) if isinstance(down, tuple) else (down or 'base'),
-            splice=True, refresh=True, depends_on=revision.depends_on,
-            upgrade_body=revision.upgrade or
-            'op.create_table(%r, sa.Column("id", sa.Integer, '
-            'primary_key=True))' % table,
-            downgrade_body=revision.downgrade or 'op.drop_table(%r)' % table)
+    def _write_script(self, revision):
+        table = scratch_table(revision.id)
+        path = os.path.join(self.versions, '%s_revision_%s.py' % (
+            revision.id, revision.id.lower()))
+        with open(path, 'w') as f:
+            f.write(SCRIPT.format(
+                id=revision.id, down=revision.down,
+                depends_on=revision.depends_on,
+                upgrade=revision.upgrade or
+                'op.create_table(%r, sa.Column("id", sa.Integer, '
+                'primary_key=True))' % table,
+                downgrade=revision.downgrade or 'op.drop_table(%r)' % table))
 
     def run(self, name, *args, connection=None, **kw):
         """Run Alembic command ``name`` (e.g. ``'upgrade', 'head'``) online.
@@ -260,11 +258,15 @@ class ScratchEnvironment:
         if self.closed:
             return
         self.closed = True
-        existing = set(inspect(self.engine).get_table_names())
+        # Dependent tables first; reading only the foreign keys is much
+        # quicker than reflecting the tables.
+        order = [name for name, _ in reversed(
+            inspect(self.engine).get_sorted_table_and_fkc_names())
+            if name in self.owned_tables]
         metadata = MetaData()
-        metadata.reflect(self.engine,
-                         only=sorted(self.owned_tables & existing))
-        metadata.drop_all(self.engine)
+        with self.engine.begin() as connection:
+            for name in order:
+                Table(name, metadata).drop(connection)
         shutil.rmtree(self.directory, ignore_errors=True)
 
 
@@ -354,13 +356,19 @@ class TestBase(unittest.TestCase):
     __backend__ = False
     __target__ = None
 
-    @property
-    def target(self):
-        """The :class:`~.provision.Target` this test runs against."""
-        target = self.__target__
+    @classmethod
+    def class_target(cls):
+        """The :class:`~.provision.Target` this class's tests run against
+        (for ``setUpClass``)."""
+        target = cls.__target__
         if isinstance(target, str):  # a label, as nose2 copies carry
             return config.target_named(target)
         return target or config.first_target()
+
+    @property
+    def target(self):
+        """The :class:`~.provision.Target` this test runs against."""
+        return self.class_target()
 
     @property
     def engine(self):

@@ -7,7 +7,6 @@ from sqlalchemy import String
 from sqlalchemy import inspect
 
 from audit_alembic import Auditor
-from audit_alembic.testing import config
 from audit_alembic.testing.fixtures import Rev
 from test.cli.support import AuditedDatabase
 from test.cli.support import CLITestCase
@@ -47,7 +46,7 @@ class HistoryTest(CLITestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.db = AuditedDatabase(cls.__target__ or config.first_target(),
+        cls.db = AuditedDatabase(cls.class_target(),
                                  GRAPH)
         try:
             cls.db.run('upgrade', 'D')
