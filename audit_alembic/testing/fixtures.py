@@ -20,15 +20,12 @@ import sys
 import tempfile
 import unittest
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import MetaData
 from sqlalchemy import Table
 from sqlalchemy import inspect
 from sqlalchemy import select
 
 from .. import paths
-from ..auditor import Auditor
 from ..masking import masked
 from ..values import DEFAULT_TABLE_NAME
 from . import config
@@ -100,6 +97,15 @@ def reachable_url(url, directory):
     return url.set(database=os.path.abspath(url.database))
 
 
+def alembic_command(name):
+    """Alembic's command function ``name``.  Alembic is imported on first
+    use, here and in :class:`ScratchEnvironment`: test modules that use no
+    scratch environment, like the runner's sample, load in a fraction of
+    the time."""
+    from alembic import command
+    return getattr(command, name)
+
+
 def scratch_table(revision_id):
     """The table the default body of revision ``revision_id`` creates."""
     return 'scratch_%s' % revision_id.lower()
@@ -130,6 +136,7 @@ class ScratchEnvironment:
         self.user_version = user_version
         self.closed = False
         if auditor is None:
+            from ..auditor import Auditor
             auditor = Auditor.create(user_version)
         try:
             self._init_project()
@@ -160,6 +167,7 @@ class ScratchEnvironment:
                     url=url.replace('%', '%%')))):
             with open(path, 'w') as f:
                 f.write(text)
+        from alembic.config import Config
         self.config = Config(self.ini_path, stdout=io.StringIO())
 
     def own(self, *table_names):
@@ -208,14 +216,14 @@ class ScratchEnvironment:
             return
         self.config.attributes['connection'] = connection
         try:
-            getattr(command, name)(self.config, *args, **kw)
+            alembic_command(name)(self.config, *args, **kw)
         finally:
             del self.config.attributes['connection']
 
     def sql(self, name, *args, **kw):
         """Run Alembic command ``name`` offline; return the SQL script."""
         self.config.output_buffer = io.StringIO()
-        getattr(command, name)(self.config, *args, sql=True, **kw)
+        alembic_command(name)(self.config, *args, sql=True, **kw)
         return self.config.output_buffer.getvalue()
 
     def alembic(self, *args, **kw):

@@ -91,6 +91,13 @@ class LazyImportTest(unittest.TestCase):
         self.assertIn('sqlalchemy', loaded)
         self.assertNotIn('sqlalchemy.dialects.mysql', loaded)
 
+    def test_test_modules_without_scratch_environments_skip_alembic(self):
+        # The runner's own tests start many runs of its sample module.
+        loaded = modules_loaded_by('import test.runner.sample.test_sample')
+        self.assertIn('sqlalchemy', loaded)
+        self.assertEqual({name for name in loaded
+                          if name.startswith('alembic')}, set())
+
     def test_help_loads_neither_sqlalchemy_nor_alembic(self):
         for argv in (['--help'], ['history', '--help'], ['demo', '--help'],
                      ['--version']):
