@@ -271,7 +271,9 @@ class SimultaneousRunsTest(CheckoutTestCase):
         if not urls:
             self.skipTest('no server to run on')
         args = [arg for url in urls for arg in ('--dburi', url)]
-        name = 'test.audit.test_recording:RecordingTest'
+        # A test that writes the tables every run names alike.
+        name = ('test.audit.test_recording:RecordingTest.'
+                'test_upgrade_downgrade_stamp')
         with concurrent.futures.ThreadPoolExecutor(2) as pool:
             results = list(pool.map(lambda _: self.checkout.nose(
                 '-v', '--all-targets', *args, name, *LOG_FLAGS),
@@ -279,7 +281,7 @@ class SimultaneousRunsTest(CheckoutTestCase):
         for result in results:
             self.assertEqual(result.returncode, 0, result.output)
             self.assertNotIn('warning:', result.stderr)
-            # RecordingTest ran on every server.
+            # The test ran on every server.
             self.assertIn('Database targets: ' + ', '.join(
                 '%s (%s)' % (make_url(url).get_backend_name(), masked(url))
                 for url in urls), result.stderr.splitlines())
