@@ -4,11 +4,14 @@ import tempfile
 import unittest
 
 from sqlalchemy import create_engine
+from sqlalchemy import event
 from sqlalchemy import inspect
 from sqlalchemy import text
 
+from audit_alembic.testing import config
 from audit_alembic.testing.fixtures import Rev
 from audit_alembic.testing.fixtures import ScratchEnvironment
+from audit_alembic.testing.fixtures import TestBase
 
 
 class ScratchEnvironmentTest(unittest.TestCase):
@@ -51,6 +54,31 @@ class ScratchEnvironmentTest(unittest.TestCase):
         env.close()  # as a repeated tearDownClass does
         self.assertEqual(inspect(self.engine).get_table_names(), [
             'alembic_version', 'alembic_version_history', 'scratch_a'])
+
+    def test_close_drops_referencing_tables_first(self):
+        @event.listens_for(self.engine, 'connect')
+        def enforce_foreign_keys(dbapi_connection, record):
+            dbapi_connection.execute('PRAGMA foreign_keys = ON')
+        child = Rev('B', 'A', upgrade=(
+            'op.create_table("child", sa.Column("a_id", sa.Integer, '
+            'sa.ForeignKey("scratch_a.id")))'), downgrade='pass')
+        env = ScratchEnvironment(self.engine, [Rev('A'), child])
+        env.own('child')
+        env.run('upgrade', 'head')
+        with self.engine.begin() as connection:
+            connection.execute(text('INSERT INTO scratch_a VALUES (1)'))
+            connection.execute(text('INSERT INTO child VALUES (1)'))
+        env.close()
+        self.assertEqual(inspect(self.engine).get_table_names(), [])
+
+
+class ClassTargetTest(unittest.TestCase):
+    def test_a_label_names_a_target_of_the_run(self):
+        # As the copies nose2's --all-targets makes of __backend__ classes.
+        target = config.first_target()
+        copy = type('Copy', (TestBase,), {'__target__': target.label})
+        self.assertIs(copy.class_target(), target)
+        self.assertIs(TestBase.class_target(), target)
 
 
 class AuditedDatabaseTest(unittest.TestCase):
