@@ -46,8 +46,7 @@ class HistoryTest(CLITestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.db = AuditedDatabase(cls.class_target(),
-                                 GRAPH)
+        cls.db = AuditedDatabase(cls.class_target(), GRAPH)
         try:
             cls.db.run('upgrade', 'D')
             cls.db.run('downgrade', 'B')
