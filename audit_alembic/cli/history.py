@@ -5,13 +5,12 @@ streamed from it and written out as they come, so that memory use does
 not grow with the size of the table.
 """
 import argparse
-import datetime
 import functools
-import re
 import sys
 
 from .. import database
 from ..exc import CommandError
+from ..stored import as_stored
 from ..values import CHANGE_TIME_COLUMN
 from ..values import DEFAULT_SEPARATOR
 from ..values import ID_COLUMN
@@ -164,107 +163,6 @@ def select_history(table, revision=None, since=None, last=None,
     if last:
         return query.order_by(*[c.desc() for c in order]).limit(last)
     return query.order_by(*order)
-
-
-def as_stored(column, dialect=None):
-    """``column`` for the SELECT list, its values converted as its type
-    says, but left as the database returned them where that fails (text
-    in a time or number column, invalid JSON): shown, never a crash.
-
-    On PostgreSQL, dates and times are read as text and converted here:
-    drivers fail on ``infinity`` and on years after 9999.
-    """
-    from sqlalchemy import Text
-    from sqlalchemy import cast
-    from sqlalchemy import type_coerce
-    from sqlalchemy import types
-    if dialect is not None and dialect.name == 'postgresql' and \
-            isinstance(column.type, (types.DateTime, types.Date)):
-        return type_coerce(cast(column, Text), _text_time_type()()).label(
-            column.name)
-    return type_coerce(column, _lenient_type(column.type)).label(column.name)
-
-
-#: A date or time as PostgreSQL writes it (DateStyle ISO).
-_ISO_TIME = re.compile(
-    r'(\d{4})-(\d\d)-(\d\d)(?:[ T](\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?)?'
-    r'(?:([+-])(\d\d)(?::?(\d\d))?(?::?(\d\d))?)?$')
-
-
-def parse_time(text):
-    """The date or datetime (aware if ``text`` has an offset) written in
-    ``text``; ``text`` itself if it is none (``infinity``, a year after
-    9999 or before 1)."""
-    try:  # quick, but Python 3.10 reads only some ISO-8601 forms
-        if len(text) == 10:
-            return datetime.date.fromisoformat(text)
-        return datetime.datetime.fromisoformat(text)
-    except ValueError:
-        pass
-    match = _ISO_TIME.match(text)
-    if match is None:
-        return text
-    (year, month, day, hour, minute, second, fraction, sign,
-     offset_hours, offset_minutes, offset_seconds) = match.groups()
-    try:
-        if hour is None:
-            return datetime.date(int(year), int(month), int(day))
-        zone = None
-        if sign:
-            offset = datetime.timedelta(
-                hours=int(offset_hours), minutes=int(offset_minutes or 0),
-                seconds=int(offset_seconds or 0))
-            zone = datetime.timezone(-offset if sign == '-' else offset)
-        return datetime.datetime(
-            int(year), int(month), int(day), int(hour), int(minute),
-            int(second), int((fraction or '').ljust(6, '0')), tzinfo=zone)
-    except (ValueError, OverflowError):
-        return text
-
-
-def _text_time_type():
-    from sqlalchemy.types import UserDefinedType
-
-    class TextTime(UserDefinedType):
-        """Text from the database, turned into a date or time where it
-        is one."""
-        cache_ok = True
-
-        def result_processor(self, dialect, coltype):
-            def process(value):
-                return parse_time(value) if isinstance(value, str) \
-                    else value
-            return process
-    return TextTime
-
-
-def _lenient_type(wrapped):
-    from sqlalchemy.types import Boolean
-    from sqlalchemy.types import UserDefinedType
-    # Some drivers hand booleans over as integers; anything else is odd.
-    expected = (None, 0, 1) if isinstance(wrapped, Boolean) else None
-
-    class Lenient(UserDefinedType):
-        cache_ok = False  # the query runs once
-
-        def result_processor(self, dialect, coltype):
-            try:
-                process = wrapped.dialect_impl(dialect).result_processor(
-                    dialect, coltype)
-            except Exception:
-                return None
-            if process is None:
-                return None
-
-            def lenient(value):
-                if expected is not None and value not in expected:
-                    return value
-                try:
-                    return process(value)
-                except Exception:
-                    return value
-            return lenient
-    return Lenient()
 
 
 def starts_with(column, prefix):

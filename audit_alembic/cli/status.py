@@ -11,6 +11,7 @@ import sys
 
 from .. import database
 from ..exc import CommandError
+from ..stored import as_stored
 from ..values import CHANGE_TIME_COLUMN
 from ..values import CHECKSUM_COLUMN
 from ..values import DEFAULT_TABLE_NAME
@@ -237,7 +238,11 @@ def latest_upgrades(connection, layout):
     for name in DETAIL_COLUMNS + (CHECKSUM_COLUMN,):
         if name in table.c:
             columns[name] = table.c[name]
-    query = select(*[column.label(key) for key, column in columns.items()]
+    # Values read as stored where their type cannot convert them (text
+    # in the time column): shown, never a traceback.
+    dialect = connection.dialect
+    query = select(*[as_stored(column, dialect).label(key)
+                     for key, column in columns.items()]
                    ).where(columns[DIRECTION_COLUMN] == 'up')
     if 'status' in table.c:
         # NULL: a row written before the table had the column.

@@ -9,7 +9,11 @@ Each check reads the history once, oldest row first, streaming it:
 * scripts: every recorded revision is in the script directory (when one
   is given);
 * failures: every ``'failed'`` attempt (a history table with a
-  ``status`` column) was followed by a successful step to its revision;
+  ``status`` column) was made good: what it attempted happened, by a
+  later successful step of the same move (an upgrade applying its
+  revision, a downgrade unapplying it), or the database's revisions now
+  include (upgrade) or exclude (downgrade) it, or already did when it
+  was recorded (a process that lost a race);
 * chain: each row's ``row_hash`` follows from the previous chained row
   and the row's values (an HMAC with ``AUDIT_ALEMBIC_KEY`` where it is
   set), so that rows edited, deleted, inserted or reordered are found.
@@ -25,6 +29,7 @@ import json
 import sys
 
 from .. import database
+from ..stored import as_stored
 from ..exc import CommandError
 from ..values import CHAINED
 from ..values import CHECKSUM_COLUMN
@@ -47,6 +52,9 @@ from .layout import TableLayout
 #: The roles of the columns verify reads (see :class:`.TableLayout`).
 REQUIRED = (ID_COLUMN, OLD_VERSION_COLUMN, NEW_VERSION_COLUMN,
             OPERATION_COLUMN)
+#: What the failures check checks (see :class:`FailedAttempts`).
+FAILURES_DESCRIPTION = ("every 'failed' attempt was made good: a step made "
+                        'the same move, or the database has it made')
 
 EPILOG = '''\
 examples:
@@ -71,6 +79,11 @@ def add_parser(commands):
     group.add_argument('--format', choices=('table', 'json'),
                        default='table',
                        help='one line per check (default), or JSON')
+    group = parser.add_argument_group('checks')
+    group.add_argument('--strict', action='store_true',
+                       help='fail on unchained rows after the last chained '
+                            'row (offline scripts run since the last online '
+                            'one), which no hash covers yet')
     return parser
 
 
@@ -103,11 +116,11 @@ def run(args):
     """Run ``audit-alembic verify`` with parsed ``args``."""
     show_verification(_optional_scripts(args), options.database_url(args),
                       options.table_layout(args), args.version_table,
-                      args.format, sys.stdout)
+                      args.format, sys.stdout, strict=args.strict)
 
 
 def show_verification(scripts, url, layout=None, version_table=None,
-                      output_format='table', out=None):
+                      output_format='table', out=None, strict=False):
     """Check the history of the database of ``url`` (against ``scripts``
     unless None) and write the report to ``out``.
 
@@ -125,7 +138,7 @@ def show_verification(scripts, url, layout=None, version_table=None,
                                          url, '--version-table')
         heads = status_command.current_heads(
             connection, version_table or options.DEFAULT_VERSION_TABLE)
-        checks = verify(connection, table, heads, scripts, layout)
+        checks = verify(connection, table, heads, scripts, layout, strict)
     if output_format == 'json':
         out.write(json.dumps(
             {'passed': all(c.passed for c in checks),
@@ -165,7 +178,8 @@ def _show(revisions):
     return ', '.join(sorted(revisions)) if revisions else '<base>'
 
 
-def verify(connection, table, version_heads, scripts=None, layout=None):
+def verify(connection, table, version_heads, scripts=None, layout=None,
+           strict=False):
     """Run every check over the rows of ``table`` (whose columns
     ``layout`` names); return the :class:`Check` objects."""
     from sqlalchemy import select
@@ -175,9 +189,8 @@ def verify(connection, table, version_heads, scripts=None, layout=None):
                              'the version table')
     known = Check('scripts', 'every recorded revision is in the script '
                              'directory, unchanged since it last ran')
-    failures = Check('failures', "every 'failed' attempt was followed by "
-                                 'a successful step to its revision')
-    chain = Chain(table, layout)
+    failures = Check('failures', FAILURES_DESCRIPTION)
+    chain = Chain(table, layout, strict)
     if scripts is None:
         known.skipped = 'no script directory (pass -c FILE or ' \
                         '--script-location DIR)'
@@ -204,9 +217,10 @@ def verify(connection, table, version_heads, scripts=None, layout=None):
     state = None
     previous_id = None
     last_ok_id = None
-    unresolved = {}  # revision -> id of a failed attempt not yet made good
+    attempts = FailedAttempts(failures, table, layout, ancestry)
     reported_unknown = set()
-    query = select(table).order_by(table.c[id_name])
+    query = select(*[as_stored(column, connection.dialect)
+                     for column in table.columns]).order_by(table.c[id_name])
     result = connection.execution_options(
         stream_results=True, yield_per=1000).execute(query)
     chain.read_from(list(result.keys()))
@@ -221,12 +235,10 @@ def verify(connection, table, version_heads, scripts=None, layout=None):
         # NULL: a row written before the table had the column.
         ok = not has_status or row['status'] in ('ok', None)
         if has_status and row['status'] == 'failed':
-            for revision in destinations:
-                unresolved.setdefault(revision, row_id)
+            attempts.failed(row_id, row, sources, destinations, state)
             continue
         if ok and has_status:
-            for revision in destinations:
-                unresolved.pop(revision, None)
+            attempts.succeeded(row, sources, destinations)
         drift.add(row_id, row, sources, destinations)
         if state is None:
             if sources:
@@ -287,14 +299,101 @@ def verify(connection, table, version_heads, scripts=None, layout=None):
         replay.problem('the history leads to %s, but the version table '
                        'holds %s: %s' % (_show(state), _show(heads), how),
                        revisions=sorted(heads ^ state))
-    for revision, row_id in sorted(unresolved.items(), key=lambda i: i[1]):
-        failures.problem('the failed attempt of row %s (revision %s) was '
-                         'not followed by a successful step to it'
-                         % (row_id, revision), rows=[row_id],
-                         revisions=[revision])
+    attempts.report(heads)
     drift.report(known)
     chain.report()
     return [replay, known, failures, chain.check]
+
+
+class FailedAttempts:
+    """The failures check: was each failed attempt made good?
+
+    It was when what it attempted has happened: a later successful step
+    made the same move (an upgrade, or a stamp up, that took its
+    revision in; a downgrade, or a stamp down, that took it out), or the
+    database's revisions include its revision (a failed upgrade) or
+    exclude it (a failed downgrade), now or already when the attempt was
+    recorded, as its own row or the rows before it say: processes racing
+    to the same upgrade commit their rows in any order.  A database at a
+    revision has all its ancestors, as the scripts say (``ancestry``)
+    or, for revisions they lack, as the recorded migrations say.
+    """
+
+    def __init__(self, check, table, layout, ancestry):
+        self.check = check
+        direction = layout.name(DIRECTION_COLUMN)
+        self.direction = direction if direction in table.c else None
+        self.kind = layout.name(OPERATION_COLUMN)
+        self.ancestry = ancestry
+        self.parents = {}  # revision -> its down revisions, as recorded
+        self.attempts = []  # [row id, revision, down, heads before, done]
+        self.pending = {}  # (revision, down) -> attempts not yet made good
+        self.known = {}  # heads -> the revisions applied there
+
+    def _is_down(self, row):
+        return self.direction is not None and row[self.direction] == 'down'
+
+    def failed(self, row_id, row, sources, destinations, state):
+        """The failed attempt of row ``row_id``, from ``sources`` (the
+        revisions after its rollback) to ``destinations`` (the revision
+        whose script failed); the rows before it lead to ``state``
+        (None before the first step)."""
+        down = self._is_down(row)
+        before = [frozenset(sources)]
+        if state is not None:
+            before.append(frozenset(state))
+        for revision in destinations:
+            attempt = [row_id, revision, down, before, False]
+            self.attempts.append(attempt)
+            self.pending.setdefault((revision, down), []).append(attempt)
+
+    def succeeded(self, row, sources, destinations):
+        """A successful step: it makes good the failed attempts before it
+        of the same move, and tells the down revisions of a migration's
+        revision."""
+        down = self._is_down(row)
+        for revision in (sources - destinations if down
+                         else destinations - sources):
+            for attempt in self.pending.pop((revision, down), ()):
+                attempt[-1] = True
+        if row[self.kind] == 'migration':
+            one, others = (sources, destinations) if down else \
+                (destinations, sources)
+            if len(one) == 1:
+                self.parents[next(iter(one))] = others
+
+    def applied(self, heads):
+        """The revisions a database at ``heads`` has applied."""
+        key = frozenset(heads)
+        found = self.known.get(key)
+        if found is None:
+            found = self.known[key] = set()
+            todo = list(key)
+            while todo:
+                revision = todo.pop()
+                if revision in found:
+                    continue
+                if revision in self.ancestry:
+                    found |= self.ancestry[revision]
+                else:
+                    found.add(revision)
+                    todo.extend(self.parents.get(revision, ()))
+        return found
+
+    def report(self, heads):
+        """A problem for each failed attempt not made good, the database
+        being at ``heads``."""
+        for row_id, revision, down, before, done in self.attempts:
+            if done or any((revision in self.applied(revisions)) != down
+                           for revisions in [heads] + before):
+                continue
+            self.check.problem(
+                'the failed %s of row %s (revision %s) was not made good: '
+                'no later step %s it, and the database (at %s) %s' % (
+                    'downgrade' if down else 'upgrade', row_id, revision,
+                    'unapplied' if down else 'applied', _show(heads),
+                    'still has it' if down else 'does not have it'),
+                rows=[row_id], revisions=[revision])
 
 
 class Drift:
@@ -347,19 +446,19 @@ CHAIN_PROBLEMS_SHOWN = 20
 
 
 class Chain:
-    """The chain check: each ``row_hash`` recomputed from the previous
-    chained row's hash and the row's values."""
+    """The chain check: each ``row_hash`` recomputed from the link before
+    it (see :mod:`audit_alembic.chain`) and the row's values."""
 
-    def __init__(self, table, layout):
-        from ..record import KEY_VARIABLE
-        from ..record import chain_hash
-        from ..record import chain_key
-        self.key = chain_key()
-        self.key_variable = KEY_VARIABLE
-        self.chain_hash = chain_hash
-        mode = ('HMAC-SHA-256 with %s' % KEY_VARIABLE if self.key else
-                'SHA-256; %s is not set' % KEY_VARIABLE)
-        self.check = Check('chain', "each row's hash follows from the row "
+    def __init__(self, table, layout, strict=False):
+        from .. import chain
+        self.key = chain.chain_key()
+        self.key_variable = chain.KEY_VARIABLE
+        self.chain_hash = chain.chain_hash
+        self.fold = chain.fold
+        self.strict = strict
+        mode = ('HMAC-SHA-256 with %s' % chain.KEY_VARIABLE if self.key else
+                'SHA-256; %s is not set' % chain.KEY_VARIABLE)
+        self.check = Check('chain', "each row's hash follows from the rows "
                                     'before it (%s)' % mode)
         self.names = [layout.name(role) if role in layout.names else role
                       for role in CHAINED]
@@ -374,7 +473,8 @@ class Chain:
         self.mismatches = 0
         self.broken = []  # (row id, message)
         self.unchained = []  # rows before the first chained one
-        self.offline = []  # rows after it that an offline script wrote
+        self.pending = []  # (row id, values) of unchained rows since then
+        self.vouched = []  # offline rows a later chained row vouches for
 
     def read_from(self, keys):
         """Take rows as tuples of the columns ``keys``."""
@@ -394,19 +494,32 @@ class Chain:
         if stored is None:
             if self.previous_id is None:
                 self.unchained.append(row_id)
-            elif any(value is not None for value in self.online_values(row)):
+                return
+            # The next online writer folds it into its link, whatever it
+            # looks like; one written online has lost its hash.
+            self.pending.append((row_id, self.chained_values(row)))
+            if any(value is not None for value in self.online_values(row)):
                 self.broken.append((row_id, (
                     'row %s has no hash, though rows up to %s are chained '
                     'and it was written online (it has a host, user or '
                     'duration): its hash was removed' % (
                         row_id, self.previous_id))))
-            else:
-                self.offline.append(row_id)
             return
         self.chained += 1
-        expected = self.chain_hash(self.previous, self.chained_values(row),
-                                   self.key)
-        if expected != stored:
+        values = self.chained_values(row)
+        pending, self.pending = self.pending, []
+        link = self.fold(self.previous, [v for _, v in pending], self.key)
+        if self.chain_hash(link, values, self.key) == stored:
+            self.vouched.extend(row_id for row_id, _ in pending)
+        elif pending and self.chain_hash(
+                self.previous, values, self.key) == stored:
+            for unchained_id, _ in pending:
+                self.broken.append((unchained_id, (
+                    'row %s has no hash, and row %s, the next chained row, '
+                    'was written without it: it was inserted between rows '
+                    '%s and %s later' % (unchained_id, row_id,
+                                         self.previous_id, row_id))))
+        else:
             self.mismatches += 1
             if self.previous_id is None:
                 where = 'the first chained row'
@@ -414,7 +527,7 @@ class Chain:
                 where = 'after row %s' % self.previous_id
             self.broken.append((row_id, (
                 'row %s (%s): its hash does not follow from its values and '
-                'the row before: it was edited, or rows before it were '
+                'the rows before: it was edited, or rows before it were '
                 'deleted, inserted or reordered' % (row_id, where))))
         # Carry on from the stored hash: one tampered row, one problem.
         self.previous, self.previous_id = stored, row_id
@@ -438,17 +551,35 @@ class Chain:
                     len(self.broken) - CHAIN_PROBLEMS_SHOWN),
                     rows=[row_id for row_id, _ in
                           self.broken[CHAIN_PROBLEMS_SHOWN:]])
+        trailing = [row_id for row_id, _ in self.pending]
+        if trailing and self.strict:
+            check.problem(
+                '%s unchained after the last chained row, and no online '
+                'run has vouched for %s yet (--strict): %s' % (
+                    _rows(trailing), 'it' if len(trailing) == 1 else 'them',
+                    _ids(trailing)), rows=trailing)
+            trailing = []
         for rows, why in (
-                (self.unchained, 'written before the chain started'),
-                (self.offline, 'written by offline scripts, as their NULL '
-                               'host, user and duration say')):
+                (self.unchained, '(written before the chain started), not '
+                                 'checked'),
+                (self.vouched, '(written by offline scripts), each covered '
+                               'by the hash of the next chained row'),
+                (trailing, 'after the last chained row (offline scripts?), '
+                           'covered by no hash until the next online run; '
+                           '--strict fails on them')):
             if rows:
-                more = len(rows) - 10
-                check.notes.append(
-                    '%d row%s unchained (%s), not checked: %s%s' % (
-                        len(rows), ' is' if len(rows) == 1 else 's are', why,
-                        ', '.join(str(i) for i in rows[:10]),
-                        ' and %d more' % more if more > 0 else ''))
+                check.notes.append('%s unchained %s: %s' % (
+                    _rows(rows), why, _ids(rows)))
+
+
+def _rows(ids):
+    return '%d row%s' % (len(ids), ' is' if len(ids) == 1 else 's are')
+
+
+def _ids(ids):
+    more = len(ids) - 10
+    return ', '.join(str(i) for i in ids[:10]) + (
+        ' and %d more' % more if more > 0 else '')
 
 
 def ancestors_of(scripts, revisions):

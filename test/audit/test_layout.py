@@ -12,7 +12,8 @@ PACKAGE = os.path.join(paths.PACKAGE_ROOT, 'audit_alembic')
 LIBRARY = {'audit_alembic.auditor', 'audit_alembic.values',
            'audit_alembic.exc', 'audit_alembic.compat',
            'audit_alembic.paths', 'audit_alembic.masking',
-           'audit_alembic.record'}
+           'audit_alembic.record', 'audit_alembic.chain',
+           'audit_alembic.stored'}
 
 
 def package_modules():

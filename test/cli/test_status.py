@@ -211,3 +211,28 @@ class StatusErrorTest(CLITestCase):
         self.assertIn('applied, no record', out)
         self.assertFalse(inspect(db.engine).has_table(
             'alembic_version_history'))
+
+    def test_time_column_holding_text(self):
+        # SQLite keeps any text in a DATETIME column; SQLAlchemy's type
+        # cannot read it back.  Shown as stored, each on one line.
+        db = self.audited_database(LINEAR, sqlite_file=True)
+        db.run('upgrade', 'B')
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "UPDATE alembic_version_history SET changed_at = "
+                "'not a date'"))
+            connection.execute(text(
+                "UPDATE alembic_version_history SET changed_at = "
+                "'two' || char(10) || 'lines' WHERE alembic_version = 'B'"))
+        out = self.assertSucceeds(self.main('status', '-c',
+                                            db.env.ini_path))
+        header, rows = parse_table(out.split('\n\n')[0])
+        self.assertEqual([row[:3] for row in rows],
+                         [['<base> -> A', 'applied', 'not a date'],
+                          ['A -> B', 'applied', 'two\\nlines'],
+                          ['B -> C (head)', 'pending', '']])
+        document = json.loads(self.assertSucceeds(self.main(
+            'status', '-c', db.env.ini_path, '--format', 'json')))
+        self.assertEqual([row['applied_at'] for row in
+                          document['revisions']],
+                         ['not a date', 'two\nlines', None])
