@@ -5,6 +5,15 @@ where it cannot be read, or where its password may hold an ``@`` that
 SQLAlchemy would take for the end of the password, everything between
 ``://`` and the last ``@`` is hidden.
 
+Passwords are hidden where they stand (:func:`hide_secret_values`): in
+URLs, as the values of settings named like a secret (``password=...``,
+``"token": "..."``) and as the literals of SQL password clauses (``PASSWORD
+'...'``, ``IDENTIFIED BY '...'``); never as bare substrings of free text,
+where a short password would hide pieces of words.  Only
+:func:`hide_secrets`, for the messages a driver gives when it cannot
+connect, also hides a URL's password wherever it shows, if it is long
+enough to mean anything.
+
 Standard library and SQLAlchemy's URL only, imported when first needed:
 the library, the command line and the test runner use this module (the
 runner loads it by file path before coverage starts).
@@ -108,6 +117,10 @@ def hide_passwords(text):
     may be a password in a URL hidden: everything between each ``://`` and
     the last ``@`` before the end of its line or the next URL, and the
     values of password query parameters."""
+    return _hide_query_secrets(_hide_userinfos(text))
+
+
+def _hide_userinfos(text):
     lines = []
     for line in text.split('\n'):
         pieces = line.split(_SCHEME)
@@ -115,7 +128,7 @@ def hide_passwords(text):
             end = pieces[i].rfind('@')
             if end >= 0:
                 pieces[i] = MASK + pieces[i][end:]
-        lines.append(_hide_query_secrets(_SCHEME.join(pieces)))
+        lines.append(_SCHEME.join(pieces))
     return '\n'.join(lines)
 
 
@@ -135,8 +148,107 @@ def secrets_of(url):
 
 
 def hide_secrets(text, url):
-    """``text`` with every password of ``url`` in it, and whatever looks
-    like a password in a URL, hidden."""
-    for secret in secrets_of(url):
-        text = text.replace(secret, MASK)
-    return hide_passwords(text)
+    """``text`` (a driver's message) with every password of ``url`` of at
+    least :data:`BARE_SECRET_LENGTH` characters hidden wherever it shows,
+    and every secret hidden where it stands (:func:`hide_secret_values`):
+    a shorter password is no sign of itself in free text."""
+    secrets = secrets_of(url)
+    for secret in secrets:
+        if len(secret) >= BARE_SECRET_LENGTH:
+            text = text.replace(secret, MASK)
+    return hide_secret_values(text, secrets)
+
+
+#: The shortest password :func:`hide_secrets` hides as a bare substring.
+BARE_SECRET_LENGTH = 4
+#: Words that make a setting's value a secret when its name holds one
+#: (``PGPASSWORD``, ``client_secret``, ``X-Api-Key``...).
+SECRET_WORDS = ('password', 'passwd', 'pwd', 'secret', 'token', 'api_key',
+                'apikey', 'api-key', 'access_key', 'private_key',
+                'credential')
+
+# A value, in its widest reading: quoted strings with the quotes escaped
+# or doubled inside ('it''s', "a \"b\"", 'it'\''s'), a quoted string cut
+# short (to the end of the text), or a bare word without its trailing
+# punctuation.
+_QUOTED = r"""(?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")"""
+_QUOTED_VALUE = (r"""(?:[EeNn]|_\w+)?%s(?:%s|\\.|[^\s'"\\,;)\]}])*"""
+                 % (_QUOTED, _QUOTED))
+_CUT_SHORT = r"""['"][\s\S]*"""
+_DOLLAR_QUOTED = r'\$(?P<tag>\w*)\$[\s\S]*?\$(?P=tag)\$'
+_BARE = r"""[^\s'",;)\]}](?:\S*[^\s,;)\]}])?"""
+_SQL_CLAUSES = [re.compile(pattern % {
+    'quoted': _QUOTED_VALUE, 'dollar': _DOLLAR_QUOTED, 'cut': _CUT_SHORT,
+    'bare': _BARE}, re.IGNORECASE | re.VERBOSE) for pattern in (
+        # MySQL, MariaDB, Oracle; the value may be bare (Oracle).
+        r"""\b(?P<keyword>
+              IDENTIFIED \s+ (?:(?:WITH|VIA) \s+ \w+ \s+)? (?:BY|AS|USING)
+                (?:\s+ PASSWORD\b)? \s* \(?
+            | PASSWORD \s+ FOR \s+ \S+ \s* = \s* (?:PASSWORD \s* \()?
+            | PASSWORD \s* \(
+            \s*)
+            (?P<value> %(quoted)s | %(dollar)s | %(cut)s | %(bare)s)""",
+        # PostgreSQL (ENCRYPTED PASSWORD too): quoted values only, so
+        # that "password authentication failed" stays.
+        r"""\b(?P<keyword> PASSWORD \s+)
+            (?P<value> %(quoted)s | %(dollar)s | %(cut)s)""")]
+_SETTING = r"""(?<![\w.-])(?<!using\ )(?P<keyword>
+        (?P<quote>['"]?) [\w.-]*? (?:%(words)s) [\w.-]* (?P=quote)
+        [ \t]* [:=] [ \t]*)
+    (?P<value> %(quoted)s | %(cut)s | %(known)s %(bare)s)"""
+_OPENING = re.compile(r"""(?:[EeNn]|_\w+)?(['"])|\$\w*\$""")
+
+
+def _setting_pattern(secrets):
+    known = ''.join('%s(?:\\S*[^\\s,;)\\]}])?|' % re.escape(secret)
+                    for secret in secrets)
+    pattern = _setting_patterns.get(known)
+    if pattern is None:
+        if len(_setting_patterns) > 100:
+            _setting_patterns.clear()
+        pattern = _setting_patterns[known] = re.compile(_SETTING % {
+            'words': '|'.join(SECRET_WORDS), 'quoted': _QUOTED_VALUE,
+            'cut': _CUT_SHORT, 'known': known, 'bare': _BARE},
+            re.IGNORECASE | re.VERBOSE)
+    return pattern
+
+
+_setting_patterns = {}
+
+
+def _hide_value(match):
+    value = match.group('value')
+    opening = _OPENING.match(value)
+    shown = MASK
+    if opening is not None:
+        closing = opening.group(1) or opening.group()
+        shown = opening.group() + MASK
+        if len(value) >= len(opening.group()) + len(closing) and \
+                value.endswith(closing):
+            shown += closing
+    return match.group('keyword') + shown
+
+
+def hide_secret_values(text, secrets=()):
+    """Free ``text`` (an error message) with every secret hidden whole
+    where it stands, and nowhere else:
+
+    - the passwords of URLs: everything between ``://`` and the last
+      ``@`` before the end of its line or the next URL;
+    - the literals of SQL password clauses: ``PASSWORD '...'`` (and
+      ``ENCRYPTED PASSWORD``), ``IDENTIFIED BY [PASSWORD] '...'``,
+      ``IDENTIFIED WITH plugin BY|AS '...'``, ``PASSWORD('...')``, ``SET
+      PASSWORD FOR user = '...'``, quoted with ``'`` or ``"``, quotes
+      escaped or doubled inside, or (after ``IDENTIFIED BY``) bare;
+    - the values of ``key=value`` and ``key: value`` settings whose name
+      holds one of :data:`SECRET_WORDS` (``password``, ``PGPASSWORD``,
+      ``'token'``, ``"api_key"``...), quoted (spaces and all) or bare, to
+      the next space; a bare value that starts with one of ``secrets``
+      (the passwords one knows of) is hidden to its end, spaces and all.
+
+    MySQL's ``(using password: YES)`` stays as it is.
+    """
+    text = _hide_userinfos(text)
+    for pattern in _SQL_CLAUSES:
+        text = pattern.sub(_hide_value, text)
+    return _setting_pattern(tuple(secrets)).sub(_hide_value, text)

@@ -6,19 +6,18 @@ around it.  A :class:`Run` is kept per migration context (one per Alembic
 command run) and :class:`DetailColumnValues` reads it, so any history
 table can take these values, like those of :class:`.CommonColumnValues`.
 """
-import datetime
 import getpass
 import hashlib
-import hmac
-import json
 import os
+import re
 import socket
 import time
 import uuid
 import weakref
 
-from .masking import hide_passwords
-from .masking import hide_secrets
+from .masking import MASK
+from .masking import hide_secret_values
+from .masking import secrets_of
 from .values import CommonColumnValues
 
 #: The values of ``status``.
@@ -168,61 +167,72 @@ def _step_script(step):
 
 
 def describe_failure(error, url=None):
-    """``error`` as ``'module.Class: message'``, every password hidden
-    (those of ``url`` too), at most :data:`ERROR_LENGTH` characters."""
-    cls = type(error)
+    """``error`` as ``'module.Class: message'``, at most
+    :data:`ERROR_LENGTH` characters, with no secret in it.
+
+    For an error SQLAlchemy raised for a statement (a
+    :class:`~sqlalchemy.exc.StatementError`, such as a ``DBAPIError``),
+    the message is the driver's (``(module.Class) message`` of its
+    ``orig``): the statement and its bound parameters are left out, and
+    a text parameter the driver quotes in its message is hidden.  Any
+    other message loses SQLAlchemy's ``[SQL: ...]`` and ``[parameters:
+    ...]`` sections and what follows them.  Then every secret is hidden
+    where it stands (:func:`.masking.hide_secret_values`: URLs, SQL
+    password clauses, ``password=...`` settings), the passwords of
+    ``url`` never as bare substrings of the text.
+    """
+    name = _class_name(type(error))
+    message = _failure_message(error)
+    found = _STATEMENT_DETAILS.search(message)
+    if found is not None:
+        message = message[:found.start()]
+    text = '%s: %s' % (name, message) if message else name
+    secrets = secrets_of(url) if url is not None else ()
+    return hide_secret_values(text, secrets)[:ERROR_LENGTH]
+
+
+# Where SQLAlchemy's str() of a StatementError appends the statement, its
+# parameters and a link.
+_STATEMENT_DETAILS = re.compile(
+    r'\s*(?:\[SQL: |\[parameters: |\(Background on this error at: )')
+#: How many text parameters :func:`describe_failure` hides at most.
+_MAX_PARAMETERS = 1000
+
+
+def _class_name(cls):
     name = cls.__qualname__
     if cls.__module__ not in ('builtins', '__main__'):
         name = '%s.%s' % (cls.__module__, name)
-    message = str(error)
-    text = '%s: %s' % (name, message) if message else name
-    text = hide_secrets(text, url) if url is not None else hide_passwords(
-        text)
-    return text[:ERROR_LENGTH]
+    return name
 
 
-#: The environment variable holding the key of the chain's HMAC.
-KEY_VARIABLE = 'AUDIT_ALEMBIC_KEY'
+def _failure_message(error):
+    from sqlalchemy.exc import StatementError
+    orig = getattr(error, 'orig', None)
+    if not isinstance(error, StatementError) or orig is None:
+        return str(error)
+    message = '(%s) %s' % (_class_name(type(orig)), orig)
+    for value in _text_parameters(error.params):
+        # As drivers quote a value: "tok", 'tok', Key (t)=(tok).
+        message = re.sub(r'''(['"(])%s(?=['")])''' % re.escape(value),
+                         lambda found: found.group(1) + MASK, message)
+    return message
 
 
-def chain_key():
-    """The key of the chain (``AUDIT_ALEMBIC_KEY``, UTF-8), or None where
-    it is unset or empty: plain SHA-256 then."""
-    key = os.environ.get(KEY_VARIABLE)
-    return key.encode('utf-8') if key else None
-
-
-def canonical_row(values):
-    """The bytes a row's hash covers: its ``values`` (in the order of
-    :data:`.values.CHAINED`) as a compact JSON array, UTF-8, each value
-    null or text: times as ``YYYY-MM-DDTHH:MM:SS.ffffff`` in UTC (naive
-    times are UTC), anything else as ``str()`` gives it."""
-    return _encode([value if value is None or value.__class__ is str
-                    else _canonical(value) for value in values]).encode(
-                        'utf-8')
-
-
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(',', ':')).encode
-
-
-def _canonical(value):
-    if isinstance(value, datetime.datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(datetime.timezone.utc).replace(
-                tzinfo=None)
-        return value.isoformat(timespec='microseconds')
-    return str(value)
-
-
-def chain_hash(previous, values, key=None):
-    """The ``row_hash`` of a row: SHA-256 (HMAC-SHA-256 with ``key``) of
-    the previous row's hash (hex; empty for the first), a newline and
-    :func:`canonical_row` of ``values``."""
-    message = (previous or '').encode('ascii') + b'\n' + canonical_row(
-        values)
-    if key:
-        return hmac.new(key, message, hashlib.sha256).hexdigest()
-    return hashlib.sha256(message).hexdigest()
+def _text_parameters(params):
+    """The non-empty text values in ``params`` (a dict, a sequence, or a
+    list of them for ``executemany``), longest first."""
+    values, todo = set(), [params]
+    while todo and len(values) < _MAX_PARAMETERS:
+        item = todo.pop()
+        if isinstance(item, str):
+            if item:
+                values.add(item)
+        elif isinstance(item, dict):
+            todo.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            todo.extend(item)
+    return sorted(values, key=len, reverse=True)
 
 
 class DetailColumnValues:

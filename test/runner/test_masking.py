@@ -140,6 +140,37 @@ class MaskedTest(MaskingTestMixin, unittest.TestCase):
                                      % shown, url),
                 'FATAL: bad password *** for scott')
 
+    def test_short_passwords_only_where_they_stand(self):
+        url = make_url('postgresql+psycopg://scott:e@db.example/test')
+        for message, expected in (
+                ('RuntimeError: deleted the table',
+                 'RuntimeError: deleted the table'),
+                ('cannot reach postgresql://scott:e@db.example/test, '
+                 'password=e',
+                 'cannot reach postgresql://***@db.example/test, '
+                 'password=***')):
+            with self.subTest(message=message):
+                self.assertEqual(masking.hide_secrets(message, url),
+                                 expected)
+        # Four characters are enough to be hidden wherever they show.
+        self.assertEqual(masking.hide_secrets(
+            'FATAL: bad password Tq7W', url.set(password='Tq7W')),
+            'FATAL: bad password ***')
+
+    def test_secrets_where_they_stand_in_driver_messages(self):
+        url = make_url(url_with_password('Tq7Wk4'))
+        for message, expected in (
+                ("invalid dsn: password='se cret' host=db",
+                 "invalid dsn: password='***' host=db"),
+                ('PGPASSWORD=Xr9Yv2 psql', 'PGPASSWORD=*** psql'),
+                ("near 'IDENTIFIED BY 'Xr9 Yv2'' at line 1",
+                 "near 'IDENTIFIED BY '***'' at line 1"),
+                ("LINE 1: ALTER ROLE x PASSWORD 'it''s Xr9' LOGIN",
+                 "LINE 1: ALTER ROLE x PASSWORD '***' LOGIN")):
+            with self.subTest(message=message):
+                self.assertEqual(masking.hide_secrets(message, url),
+                                 expected)
+
 
 class CheckoutTestCase(MaskingTestMixin, CheckoutTestMixin,
                        unittest.TestCase):
