@@ -25,8 +25,10 @@ from sqlalchemy.sql import ClauseElement
 from sqlalchemy.schema import CreateIndex
 from sqlalchemy.schema import CreateTable
 
+from . import chain
 from . import compat
 from . import exc
+from . import failure
 from . import record
 from . import values
 from .record import DetailColumnValues
@@ -189,7 +191,7 @@ class Auditor:
             self._text_columns = [name for name in chain
                                   if isinstance(table.c[name].type, String)]
             self._lock_key = _lock_key(table)
-            self._last_hash = _last_hash_query(table)
+            self._tail_queries = {}  # dialect name -> chain.tail_query
             self._sqlite_lock = _sqlite_lock_statement(table)
         self._lengths = {column.key: column.type.length
                          for column in table.c
@@ -389,9 +391,12 @@ class Auditor:
         step runs, and times the run's first step from here.  When the
         migrations raise (``KeyboardInterrupt`` included), it records a
         ``'failed'`` row, if the Auditor records failures, in a
-        transaction of its own after the rollback, then re-raises the
-        very same exception; if that row cannot be written, it logs a
-        warning instead.  Offline it only runs the migrations.
+        transaction of its own after the rollback (on a fresh connection
+        where the server ended the session), waiting for locks at most
+        :data:`.failure.RECORD_TIMEOUT` seconds, then re-raises the very
+        same exception; if that row cannot be written, or Ctrl-C comes
+        meanwhile, it logs a warning instead.  Offline it only runs the
+        migrations.
         """
         if context.is_offline_mode():
             with context.begin_transaction():
@@ -417,41 +422,50 @@ class Auditor:
                 self._release_chain(ctx.connection)
 
     def _record_failure(self, ctx, error, run_args, callers_transaction):
-        run = record.run_of(ctx)
-        run.step_ended()
-        connection = ctx.connection
+        """Record ``error`` as a failed attempt (see :mod:`.failure`).
+
+        Never raises: a problem, or Ctrl-C meanwhile, is logged as one
+        warning, and the caller re-raises ``error`` itself."""
+        record.run_of(ctx).step_ended()
         try:
-            if not callers_transaction and connection.in_transaction():
-                connection.rollback()
-            heads = ctx.get_current_heads()
-            scripts = getattr(ctx.environment_context, 'script', None)
-            revision, is_upgrade = record.failed_script(error, scripts)
-            if revision is None:
-                revision, is_upgrade = _requested_target(ctx, scripts), True
-            step = record.FailedAttempt(
-                getattr(scripts, 'revision_map', None), revision,
-                is_upgrade, heads)
-            run.failure = error
-            try:
-                row = self.make_row(ctx=ctx, step=step, heads=heads,
-                                    run_args=run_args)
-            finally:
-                run.failure = None
-            self._ensure_table(ctx)
-            # In the caller's transaction, rows held for the steps before
-            # come first.
-            self._write_held_rows(connection)
-            self._write(connection, [row])
-            if not callers_transaction:
-                connection.commit()
-                self._release_chain(connection)
+            with failure.recording(ctx, callers_transaction) as connection:
+                revision = self._write_failure(ctx, error, run_args,
+                                               connection)
+        except KeyboardInterrupt:
+            log.warning('interrupted: the failed attempt was not recorded '
+                        'in %s', self.table.name)
         except Exception as problem:
             log.warning('could not record the failed attempt in %s: %s',
-                        self.table.name, record.describe_failure(
-                            problem, connection.engine.url))
+                        self.table.name, failure.one_line(
+                            problem, ctx.connection.engine.url))
         else:
             log.info('recorded a failed attempt at %s in %s', revision,
                      self.table.name)
+
+    def _write_failure(self, ctx, error, run_args, connection):
+        """Write the row of the failed attempt on ``connection`` (which is
+        ``ctx.connection``); return the revision it names."""
+        heads = ctx.get_current_heads()
+        scripts = getattr(ctx.environment_context, 'script', None)
+        revision, is_upgrade = record.failed_script(error, scripts)
+        if revision is None:
+            revision, is_upgrade = _requested_target(ctx, scripts), True
+        step = record.FailedAttempt(
+            getattr(scripts, 'revision_map', None), revision,
+            is_upgrade, heads)
+        run = record.run_of(ctx)
+        run.failure = error
+        try:
+            row = self.make_row(ctx=ctx, step=step, heads=heads,
+                                run_args=run_args)
+        finally:
+            run.failure = None
+        self._ensure_table(ctx)
+        # In the caller's transaction, rows held for the steps before
+        # come first.
+        self._write_held_rows(connection)
+        self._write(connection, [row])
+        return revision
 
     def _insert_offline(self, ctx, row):
         if ctx not in self._contexts_with_table:
@@ -545,6 +559,7 @@ class Auditor:
         # each change in a savepoint.
         savepoints = connection.dialect.name == 'postgresql' and \
             connection.in_transaction()
+        lacking = []  # indexes that could not be created
         for kind, name, change in changes:
             try:
                 if savepoints:
@@ -553,20 +568,35 @@ class Auditor:
                 else:
                     change()
             except DBAPIError as error:
-                still = [c.name for c in self._missing(connection)[
-                    0 if kind == 'column' else 1]]
-                if name in still:
+                columns_now, indexes_now = self._missing(connection)
+                if kind == 'column' and name in [
+                        c.name for c in columns_now]:
                     raise TableSetupError(
                         'table %s lacks column(s) %s and they could not be '
                         'added (%s); have its owner run: %s' % (
                             table.name,
-                            ', '.join(c.name for c in columns) or '-',
-                            _first_line(error.orig),
-                            ' '.join(alter_statements(
-                                table, columns, connection.dialect)))) \
+                            ', '.join(c.name for c in columns_now),
+                            _first_line(error.orig), ' '.join(
+                                setup_statements(table, columns_now,
+                                                 indexes_now,
+                                                 connection.dialect)))) \
                         from None
+                if kind == 'index' and name in [
+                        i.name for i in indexes_now]:
+                    lacking.append((name, error))
             else:
                 log.info('added %s %s to table %s', kind, name, table.name)
+        if lacking:
+            # Indexes only make reading quicker: never a reason to stop.
+            indexes = [i for i in table.indexes
+                       if i.name in dict(lacking)]
+            log.warning(
+                'table %s lacks index(es) %s and they could not be created '
+                '(%s); the history is recorded without them; have its '
+                'owner run: %s', table.name,
+                ', '.join(i.name for i in indexes),
+                _first_line(lacking[0][1].orig), ' '.join(setup_statements(
+                    table, [], indexes, connection.dialect)))
 
     def _write_held_rows(self, connection, *args):
         # Called by SQLAlchemy just before the (sub)transaction ends or a
@@ -574,6 +604,11 @@ class Auditor:
         state = self._connections.get(connection)
         if state is not None and state.rows:
             rows, state.rows = state.rows, []
+            if not failure.usable(connection):
+                # The session is gone, and its transaction with it.
+                log.debug('dropped %d held row(s): connection unusable',
+                          len(rows))
+                return
             self._write(connection, rows)
 
     def _write(self, connection, rows, locked=False):
@@ -598,23 +633,41 @@ class Auditor:
         concurrent writers of the table take turns until they commit."""
         if not locked:
             self._lock_chain(connection)
-        last = self._last_hash
-        if connection.dialect.name in ('mysql', 'mariadb'):
-            # The transaction's snapshot (REPEATABLE READ) may be older
-            # than the last writer's commit: read on another connection.
-            # (A locking read would take gap locks that deadlock.)
-            with connection.engine.connect() as other:
-                previous = other.scalar(last)
-        else:
-            previous = connection.scalar(last)
-        key = record.chain_key()
+        key = chain.chain_key()
+        previous = chain.link_after(self._read_tail(connection), key)
         for row in rows:
             for name in self._text_columns:
                 value = row.get(name)
                 if value is not None and value.__class__ is not str:
                     row[name] = str(value)
-            previous = row[values.ROW_HASH_COLUMN] = record.chain_hash(
+            previous = row[values.ROW_HASH_COLUMN] = chain.chain_hash(
                 previous, [row.get(name) for name in self.chain], key)
+
+    def _read_tail(self, connection):
+        """The last chained row and the unchained rows after it (see
+        :func:`.chain.tail_query`)."""
+        dialect = connection.dialect
+        query = self._tail_queries.get(dialect.name)
+        if query is None:
+            query = self._tail_queries[dialect.name] = chain.tail_query(
+                self.table, self.chain, dialect)
+        if dialect.name in ('mysql', 'mariadb'):
+            # The transaction's snapshot (REPEATABLE READ) may be older
+            # than the last writer's commit: read on another connection.
+            # (A locking read would take gap locks that deadlock.)
+            with connection.engine.connect() as other:
+                return other.execute(query).all()
+        if dialect.name != 'sqlite':
+            return connection.execute(query).all()
+        try:
+            return connection.execute(query).all()
+        except DBAPIError as error:
+            # Text SQLite cannot decode: the chain starts anew here, and
+            # verify names the row whose hash does not follow.
+            log.warning('could not read the last rows of %s (%s): this row '
+                        'starts a new chain', self.table.name,
+                        _first_line(error.orig))
+            return []
 
     def _version_table_locks_chain(self, ctx):
         """Whether the step's own write of the version table, which comes
@@ -653,6 +706,10 @@ class Auditor:
             connection.execute(self._sqlite_lock)
 
     def _release_chain(self, connection, *args):
+        if not failure.usable(connection):
+            # Its session ends (or has ended), and frees the lock.
+            log.debug('chain lock left to the end of the session')
+            return
         if CHAIN_LOCK_INFO in connection.info:
             _release_at_reset(connection.connection.dbapi_connection,
                               connection.connection)
@@ -716,14 +773,6 @@ def _lock_key(table):
     return int.from_bytes(digest[:8], 'big') >> 1
 
 
-def _last_hash_query(table):
-    """SELECT the ``row_hash`` of the last chained row of ``table``."""
-    from sqlalchemy import select
-    hashed = table.c[values.ROW_HASH_COLUMN]
-    return select(hashed).where(hashed.isnot(None)).order_by(
-        *[column.desc() for column in table.primary_key]).limit(1)
-
-
 def _sqlite_lock_statement(table):
     """A write to ``table`` that changes nothing: on SQLite it takes the
     database's write lock, held until the transaction ends."""
@@ -746,6 +795,14 @@ def alter_statements(table, columns, dialect):
     return ['ALTER TABLE %s ADD COLUMN %s %s;' % (
         preparer.format_table(table), preparer.quote(column.name),
         column.type.compile(dialect)) for column in columns]
+
+
+def setup_statements(table, columns, indexes, dialect):
+    """The statements that add ``columns`` (see :func:`alter_statements`)
+    and ``indexes`` to ``table`` on ``dialect``, each ending in ``;``."""
+    return alter_statements(table, columns, dialect) + [
+        '%s;' % str(CreateIndex(index).compile(dialect=dialect)).strip()
+        for index in sorted(indexes, key=lambda i: i.name)]
 
 
 def _first_line(error):

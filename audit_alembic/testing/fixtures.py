@@ -82,7 +82,7 @@ args = (sys.stderr,)
 formatter = generic
 
 [formatter_generic]
-format = %%(levelname)s [%%(name)s] %%(message)s
+format = %(levelname)s [%(name)s] %(message)s
 '''
 
 

@@ -13,7 +13,7 @@ LIBRARY = {'audit_alembic.auditor', 'audit_alembic.values',
            'audit_alembic.exc', 'audit_alembic.compat',
            'audit_alembic.paths', 'audit_alembic.masking',
            'audit_alembic.record', 'audit_alembic.chain',
-           'audit_alembic.stored'}
+           'audit_alembic.stored', 'audit_alembic.failure'}
 
 
 def package_modules():
