@@ -30,7 +30,10 @@ def driver_error(message, **kw):
     return dbapi_error(exc.ProgrammingError, message, **kw)
 
 
-DRIVER = 'sqlalchemy.exc.ProgrammingError: (sqlite3.OperationalError) '
+#: The driver's error as stored: sqlite3's, or pysqlite3's standing in
+#: for it where Python lacks sqlite3.
+SQLITE_ERROR = '(%s.OperationalError)' % sqlite3.OperationalError.__module__
+DRIVER = 'sqlalchemy.exc.ProgrammingError: %s ' % SQLITE_ERROR
 
 
 class DescribeFailureTest(unittest.TestCase):
@@ -58,8 +61,8 @@ class DescribeFailureTest(unittest.TestCase):
                     params=params)
                 self.assertIn('[parameters: ', str(error))
                 self.assertDescribed(
-                    error, 'sqlalchemy.exc.OperationalError: '
-                    '(sqlite3.OperationalError) no such table: nosuch')
+                    error, 'sqlalchemy.exc.OperationalError: %s no such '
+                    'table: nosuch' % SQLITE_ERROR)
 
     def test_parameters_the_driver_quotes_are_hidden(self):
         # PostgreSQL and MariaDB (SIGNAL) shapes; a one-letter parameter
@@ -89,9 +92,8 @@ class DescribeFailureTest(unittest.TestCase):
             exc.OperationalError, 'no such table: nosuch',
             statement="SELECT * FROM nosuch WHERE pw = '%s'" % SECRET,
             params={'t': TOKEN}))
-        self.assertDescribed(error, 'RuntimeError: step 3 failed: '
-                             '(sqlite3.OperationalError) no such table: '
-                             'nosuch')
+        self.assertDescribed(error, 'RuntimeError: step 3 failed: %s no '
+                             'such table: nosuch' % SQLITE_ERROR)
 
     def test_sql_password_clauses(self):
         for message, expected in (
@@ -237,8 +239,8 @@ class StoredErrorTest(DetailsTestBase):
                            'option "nosuchoption"', "PASSWORD '***'"],
             'mysql': ['(pymysql.err.ProgrammingError) (1064, "You have an '
                       'error in your SQL syntax', "PASSWORD '***'"],
-            'sqlite': ['(sqlite3.OperationalError) near "ROLE": syntax '
-                       'error']}.get(self.backend, [])
+            'sqlite': [SQLITE_ERROR + ' near "ROLE": syntax error'],
+        }.get(self.backend, [])
         for piece in driver_message:
             self.assertIn(piece, stored)
 
