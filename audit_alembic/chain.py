@@ -12,6 +12,11 @@ between two chained rows later breaks the link of the second.
 Whatever the stored hashes and values hold (NULL, non-ASCII text, bytes,
 numbers), linking to them never fails: the writer hashes them as stored,
 and ``verify`` recomputes the same.
+
+:class:`ChainWriter` links the rows an Auditor writes, under a lock of
+the kind the server has (see :mod:`.dialects`) that makes the table's
+writers take turns until they commit.  SQLAlchemy is imported inside the
+functions that need it: ``verify`` hashes without it.
 """
 import datetime
 import hashlib
@@ -19,7 +24,15 @@ import hmac
 import json
 import os
 
+from . import dialects
+from . import logs
+from .errors import first_line
+from .exc import AuditRuntimeError
 from .stored import as_stored
+from .values import ID_COLUMN
+from .values import ROW_HASH_COLUMN
+from .waits import usable
+
 
 #: The environment variable holding the key of the chain's HMAC.
 KEY_VARIABLE = 'AUDIT_ALEMBIC_KEY'
@@ -84,13 +97,13 @@ def fold(previous, unchained, key=None):
     return previous
 
 
-def tail_query(table, names, dialect, id_name='id', hash_name='row_hash'):
+def tail_query(table, names, dialect):
     """SELECT the table's last chained row and the unchained rows after
     it, oldest first: each row's stored hash, then its values of the
     columns ``names`` as stored (see :mod:`.stored`)."""
     from sqlalchemy import func
     from sqlalchemy import select
-    row_id, stored = table.c[id_name], table.c[hash_name]
+    row_id, stored = table.c[ID_COLUMN], table.c[ROW_HASH_COLUMN]
     last = select(func.max(row_id)).where(
         stored.isnot(None)).scalar_subquery()
     return select(
@@ -105,3 +118,166 @@ def link_after(tail, key=None):
         return None
     (last, *_), unchained = tail[0], tail[1:]
     return fold(last, [row[1:] for row in unchained], key)
+
+
+#: Seconds a writer waits for the chain's lock on MySQL and MariaDB.
+CHAIN_LOCK_TIMEOUT = 60
+#: Where a connection's ``info`` keeps the name of the chain lock it holds.
+CHAIN_LOCK_INFO = 'audit_alembic_chain_lock'
+
+
+class ChainWriter:
+    """Links the rows an Auditor writes to ``table``: gives each its
+    ``row_hash`` after the table's last chained row, under a lock that
+    makes the table's writers take turns until they commit.
+
+    :param names: the columns a row's hash covers, in the order of
+        :data:`.values.CHAINED` (see :func:`.values.chained_names`).
+    """
+
+    def __init__(self, table, names):
+        self.table = table
+        self.names = names
+        # Text columns get text, so that what is hashed is what is
+        # stored, whatever the value's type.
+        self._text_columns = [name for name in names
+                              if _is_text(table.c[name].type)]
+        self._lock_key = _lock_key(table)
+        self._tail_queries = {}  # dialect name -> tail_query
+        self._sqlite_lock = _sqlite_lock_statement(table)
+
+    def link(self, connection, rows, locked=False):
+        """Give each of ``rows`` its ``row_hash``, taking the chain's lock
+        first unless ``locked`` (the transaction already keeps the other
+        writers of the table waiting)."""
+        if not locked:
+            self.lock(connection)
+        key = chain_key()
+        previous = link_after(self._read_tail(connection), key)
+        for row in rows:
+            for name in self._text_columns:
+                value = row.get(name)
+                if value is not None and value.__class__ is not str:
+                    row[name] = str(value)
+            previous = row[ROW_HASH_COLUMN] = chain_hash(
+                previous, [row.get(name) for name in self.names], key)
+
+    def _read_tail(self, connection):
+        """The last chained row and the unchained rows after it (see
+        :func:`tail_query`)."""
+        from sqlalchemy.exc import DBAPIError
+        dialect = connection.dialect
+        query = self._tail_queries.get(dialect.name)
+        if query is None:
+            query = self._tail_queries[dialect.name] = tail_query(
+                self.table, self.names, dialect)
+        server = dialects.server(dialect)
+        if server.reads_a_snapshot:
+            # The transaction's snapshot (REPEATABLE READ) may be older
+            # than the last writer's commit: read on another connection.
+            # (A locking read would take gap locks that deadlock.)
+            with connection.engine.connect() as other:
+                return other.execute(query).all()
+        if not server.text_may_not_decode:
+            return connection.execute(query).all()
+        try:
+            return connection.execute(query).all()
+        except DBAPIError as error:
+            # Text SQLite cannot decode: the chain starts anew here, and
+            # verify names the row whose hash does not follow.
+            logs.auditor().warning(
+                'could not read the last rows of %s (%s): this row starts '
+                'a new chain', self.table.name, first_line(error.orig))
+            return []
+
+    def locked_by_version_table(self, ctx):
+        """Whether the step's own write of the version table, which comes
+        before the hook, already holds the lock the chain needs: where
+        writers take turns per database file (SQLite), when the two
+        tables share one."""
+        return (dialects.server(ctx.dialect).one_writer_per_file and
+                (self.table.schema or 'main') ==
+                (ctx.version_table_schema or 'main'))
+
+    def lock(self, connection):
+        """Take the chain's lock for the transaction of ``connection``."""
+        from sqlalchemy import event
+        kind = dialects.server(connection.dialect).chain_lock
+        if kind == dialects.TRANSACTION_LOCK:
+            # Held until the transaction ends.
+            connection.exec_driver_sql(
+                'SELECT pg_advisory_xact_lock(%d)' % self._lock_key)
+        elif kind == dialects.SESSION_LOCK:
+            # Held by the session, so released once the transaction is
+            # over: when the next one begins or the connection goes back
+            # to its pool (or closes).
+            if connection.info.get(CHAIN_LOCK_INFO):
+                return
+            name = 'audit_alembic_%x' % self._lock_key
+            got = connection.exec_driver_sql(
+                'SELECT GET_LOCK(%%s, %d)' % CHAIN_LOCK_TIMEOUT,
+                (name,)).scalar()
+            if got != 1:
+                raise AuditRuntimeError(
+                    'could not lock the chain of table %s within %d seconds'
+                    % (self.table.name, CHAIN_LOCK_TIMEOUT))
+            connection.info[CHAIN_LOCK_INFO] = name
+            pool = connection.engine.pool
+            if not event.contains(pool, 'reset', _release_at_reset):
+                event.listen(pool, 'reset', _release_at_reset)
+        elif kind == dialects.WRITE_LOCK:
+            connection.execute(self._sqlite_lock)
+
+
+def release_lock(connection, *args):
+    """Release the chain lock of a session that ``connection`` holds, if
+    any (a connection ``begin`` listener too)."""
+    if not usable(connection):
+        # Its session ends (or has ended), and frees the lock.
+        logs.auditor().debug('chain lock left to the end of the session')
+        return
+    if CHAIN_LOCK_INFO in connection.info:
+        _release_at_reset(connection.connection.dbapi_connection,
+                          connection.connection)
+
+
+def _is_text(type_):
+    from sqlalchemy import String
+    return isinstance(type_, String)
+
+
+def _release_at_reset(dbapi_connection, connection_record, reset_state=None):
+    """Release the MySQL/MariaDB chain lock the connection holds, if any:
+    a pool ``reset`` hook, called too as a transaction begins."""
+    name = connection_record.info.pop(CHAIN_LOCK_INFO, None)
+    if name is None:
+        return
+    # On the driver's connection: SQLAlchemy may be beginning or ending
+    # a transaction.
+    try:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute('SELECT RELEASE_LOCK(%s)', (name,))
+            cursor.fetchall()
+        finally:
+            cursor.close()
+    except Exception as error:  # the session ends and frees it anyway
+        logs.auditor().debug('could not release lock %s: %s', name,
+                             error)
+
+
+def _lock_key(table):
+    """A 63-bit number naming ``table``'s chain lock (its full name's
+    hash): the same for every writer of the table."""
+    digest = hashlib.sha256(
+        ('audit_alembic:%s' % table.fullname).encode('utf-8')).digest()
+    return int.from_bytes(digest[:8], 'big') >> 1
+
+
+def _sqlite_lock_statement(table):
+    """A write to ``table`` that changes nothing: on SQLite it takes the
+    database's write lock, held until the transaction ends."""
+    from sqlalchemy import false
+    from sqlalchemy import update
+    key = list(table.primary_key)[0]
+    return update(table).where(false()).values({key: key})

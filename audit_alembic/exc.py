@@ -1,8 +1,11 @@
 """Every exception and warning Audit-Alembic raises, the command line's too.
 
 The ``Audit*`` names and :class:`UserVersionWarning` are those of
-Audit-Alembic 0.2.0.
+Audit-Alembic 0.2.0.  :class:`TableSetupError` is also an Alembic
+``CommandError``: it is defined when first used, so that importing this
+module (as the command line does on start) loads no Alembic.
 """
+import threading
 
 
 class AuditError(Exception):
@@ -37,3 +40,30 @@ class CommandError(AuditError):
     """A failure of the ``audit-alembic`` command line, or of opening a
     database for it or for the test runner: a one-line message with any
     password masked, shown without a traceback (exit status 1)."""
+
+
+def _define_table_setup_error():
+    from alembic.util import CommandError as AlembicCommandError
+
+    class TableSetupError(AuditSetupError, AlembicCommandError):
+        """The history table lacks columns and they cannot be added.
+
+        Also an Alembic ``CommandError``, so that the ``alembic`` command
+        shows its one-line message rather than a traceback."""
+
+    TableSetupError.__qualname__ = 'TableSetupError'
+    return TableSetupError
+
+
+_lock = threading.Lock()
+
+
+def __getattr__(name):
+    # TableSetupError: defined once, when first asked for.
+    if name != 'TableSetupError':
+        raise AttributeError('module %r has no attribute %r'
+                             % (__name__, name))
+    with _lock:
+        if name not in globals():
+            globals()[name] = _define_table_setup_error()
+    return globals()[name]

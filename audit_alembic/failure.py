@@ -1,47 +1,82 @@
-"""Recording a failed attempt without touching the user's own failure.
+"""A failed attempt: which script failed, and recording it without touching
+the user's own failure.
+
+A failed attempt stands for a step where the value functions take one
+(:class:`FailedAttempt`): the revision whose script raised, from the
+traceback (:func:`failed_script`), else the revision the command was
+asked for (:func:`requested_target`).
 
 :meth:`.Auditor.run_migrations` records a failed attempt through
-:func:`recording`, under two rules: the user's exception propagates alone
-and unchanged, and the auditor never keeps waiting a deploy that bare
-Alembic would end.  So the row goes on a fresh connection of the same
-engine where the server ended the step's session, the recording waits
-for locks at most :data:`RECORD_TIMEOUT` seconds (:func:`bounded` holds
-every per-dialect means of that), and the caller gives up at once on a
-second Ctrl-C.
+:func:`record_attempt`, under two rules: the user's exception propagates
+alone and unchanged, and the auditor never keeps waiting a deploy that
+bare Alembic would end.  So the row goes on a fresh connection of the
+same engine where the server ended the step's session (:func:`recording`),
+the recording waits for locks at most :data:`RECORD_TIMEOUT` seconds
+(:func:`.waits.bounded` holds every per-dialect means of that), and the
+caller gives up at once on a second Ctrl-C.
 """
 import contextlib
-import functools
-import logging
-import math
-import time
+import os
 
-from sqlalchemy import event
-from sqlalchemy import text
-from sqlalchemy.exc import OperationalError
-
-from .record import describe_failure
-
-log = logging.getLogger(__name__)
+from . import logs
+from . import record
+from . import values
+from .errors import failure_summary
+from .waits import bounded
+from .waits import quietly
+from .waits import usable
 
 #: Seconds that recording a failed attempt may wait for locks (and any
 #: one of its statements may take) before it gives up with a warning.
 RECORD_TIMEOUT = 5
 
-#: Seconds SQLite waits in one go for the write lock of a recording:
-#: SQLite's own wait cannot be interrupted, a sleep between two can.
-SQLITE_SLICE = 0.05
+
+def record_attempt(ctx, error, run_args, callers_transaction, make_row,
+                   write, table_name):
+    """Record ``error``, raised by the migrations of ``ctx``, as a failed
+    attempt: its row, built by ``make_row`` (taking the hook's keyword
+    arguments, with a :class:`FailedAttempt` as the step), is written by
+    ``write(connection, ctx, row)`` on the connection :func:`recording`
+    gives, into table ``table_name``.
+
+    Never raises: a problem, or Ctrl-C meanwhile, is logged as one
+    warning, and the caller re-raises ``error`` itself.
+    """
+    record.run_of(ctx).step_ended()
+    try:
+        with recording(ctx, callers_transaction) as connection:
+            revision = _write_attempt(ctx, error, run_args, connection,
+                                      make_row, write)
+    except KeyboardInterrupt:
+        logs.auditor().warning('interrupted: the failed attempt was not '
+                               'recorded in %s', table_name)
+    except Exception as problem:
+        logs.auditor().warning(
+            'could not record the failed attempt in %s: %s', table_name,
+            failure_summary(problem, ctx.connection.engine.url))
+    else:
+        logs.auditor().info('recorded a failed attempt at %s in %s',
+                            revision, table_name)
 
 
-def usable(connection):
-    """Whether ``connection`` runs statements without reconnecting: it is
-    neither closed nor invalidated (the server ended its session, or an
-    interrupt cut a statement short)."""
-    return not (connection.closed or connection.invalidated)
-
-
-def one_line(error, url=None):
-    """The first line of :func:`.record.describe_failure` of ``error``."""
-    return describe_failure(error, url).split('\n', 1)[0]
+def _write_attempt(ctx, error, run_args, connection, make_row, write):
+    """Write the row of the failed attempt on ``connection`` (which is
+    ``ctx.connection``); return the revision it names."""
+    heads = ctx.get_current_heads()
+    scripts = getattr(ctx.environment_context, 'script', None)
+    revision, is_upgrade = failed_script(error, scripts)
+    if revision is None:
+        revision, is_upgrade = requested_target(ctx, scripts), True
+    step = FailedAttempt(getattr(scripts, 'revision_map', None), revision,
+                         is_upgrade, heads)
+    run = record.run_of(ctx)
+    run.failure = error
+    try:
+        row = make_row(ctx=ctx, step=step, heads=heads, run_args=run_args)
+    finally:
+        run.failure = None
+    write(connection, ctx, row)
+    return revision
 
 
 @contextlib.contextmanager
@@ -59,7 +94,7 @@ def recording(ctx, callers_transaction):
     if not callers_transaction and step_connection.in_transaction():
         # Without I/O if invalidated; a rollback that finds the server
         # gone invalidates it.
-        _quietly(step_connection.rollback)
+        quietly(step_connection.rollback)
     connection = step_connection
     if not usable(step_connection):
         connection = step_connection.engine.connect()
@@ -72,167 +107,94 @@ def recording(ctx, callers_transaction):
             connection.commit()
     except BaseException:
         if own and usable(connection):
-            _quietly(connection.rollback)
+            quietly(connection.rollback)
         raise
     finally:
         if connection is not step_connection:
             ctx.connection = ctx.impl.connection = step_connection
-            _quietly(connection.close)
+            quietly(connection.close)
 
 
-@contextlib.contextmanager
-def bounded(connection, seconds):
-    """Make the statements on ``connection`` wait for locks at most about
-    ``seconds``, and take as long at most, by the dialect's own means
-    (see :data:`BOUNDS`); restore its settings after."""
-    bound = BOUNDS.get(connection.dialect.name)
-    if bound is None:
-        yield
-        return
-    restore = bound(connection, seconds)
+class FailedAttempt:
+    """Stands for the step of a failed attempt where the value functions
+    take a step: it ran ``revision_id``'s script in one direction, from
+    the revisions the database is at after the rollback.
+
+    Its attributes are those of Alembic's ``MigrationInfo`` that the value
+    functions read, with the same meaning where the attempt allows.
+    """
+
+    #: False: a failed attempt ran a script (``MigrationInfo.is_stamp``).
+    is_stamp = False
+    #: True: it ran a script (``MigrationInfo.is_migration``).
+    is_migration = True
+
+    def __init__(self, revision_map, revision_id, is_upgrade, heads):
+        #: The revision map the attempt was made in (``MigrationInfo.
+        #: revision_map``), or None where the scripts are unknown.
+        self.revision_map = revision_map
+        #: Whether the script's ``upgrade()`` ran, not its ``downgrade()``
+        #: (``MigrationInfo.is_upgrade``).
+        self.is_upgrade = is_upgrade
+        #: The revision whose script ran, or None where it is unknown
+        #: (``MigrationInfo.up_revision_id``).
+        self.up_revision_id = revision_id
+        #: That revision alone, or no revision where it is unknown
+        #: (``MigrationInfo.up_revision_ids``).
+        self.up_revision_ids = (revision_id,) if revision_id else ()
+        #: The heads the database is at, before and after the attempt,
+        #: whose transaction was rolled back
+        #: (``MigrationInfo.source_revision_ids``).
+        self.source_revision_ids = tuple(heads)
+        #: :attr:`up_revision_ids` in either direction: an attempt moves
+        #: nothing, so its row names the revision whose script failed as
+        #: where it led (``MigrationInfo.destination_revision_ids``).
+        self.destination_revision_ids = self.up_revision_ids
+
+
+def failed_script(error, scripts):
+    """``(revision_id, is_upgrade)`` of the revision script whose
+    ``upgrade()`` or ``downgrade()`` raised ``error``, from its
+    traceback; ``(None, None)`` if it was raised elsewhere."""
+    tb = error.__traceback__
+    while tb is not None:
+        frame = tb.tb_frame
+        revision = frame.f_globals.get('revision')
+        name = frame.f_code.co_name
+        if (isinstance(revision, str) and
+                name.startswith(('upgrade', 'downgrade')) and
+                _is_script_of(frame, revision, scripts)):
+            return revision, not name.startswith('downgrade')
+        tb = tb.tb_next
+    return None, None
+
+
+def _is_script_of(frame, revision, scripts):
+    path = frame.f_globals.get('__file__')
+    if scripts is None or path is None:
+        return path is not None and 'down_revision' in frame.f_globals
     try:
-        yield
-    finally:
-        _quietly(restore)
+        script = scripts.get_revision(revision)
+    except Exception:
+        return False
+    return script is not None and os.path.realpath(script.path) == \
+        os.path.realpath(path)
 
 
-def _quietly(call):
+def requested_target(ctx, scripts):
+    """The revision the command was asked for, where the failed script
+    cannot be told from the traceback."""
     try:
-        call()
-    except Exception as error:
-        log.debug('%s failed while recording a failure: %s',
-                  getattr(call, '__name__', call), error)
-
-
-def _if_usable(connection, call):
-    """``call``, to be run only while ``connection`` is usable: an
-    invalidated one would reconnect, and may wait."""
-    def guarded():
-        if usable(connection):
-            call()
-    return guarded
-
-
-def _postgresql(connection, seconds):
-    # SET LOCAL: for the transaction only.
-    names = ('lock_timeout', 'statement_timeout')
-    old = connection.execute(text(
-        "SELECT current_setting('lock_timeout'), "
-        "current_setting('statement_timeout')")).one()
-
-    def set_to(settings):
-        connection.execute(text(
-            'SELECT set_config(:n0, :v0, true), set_config(:n1, :v1, true)'),
-            {'n0': names[0], 'v0': settings[0],
-             'n1': names[1], 'v1': settings[1]})
-    set_to(['%dms' % math.ceil(seconds * 1000)] * 2)
-    return _if_usable(connection, lambda: set_to(old))
-
-
-#: Where a pooled MySQL connection keeps the statement setting its
-#: session back (see :func:`_restore_at_checkin`).
-_RESTORE_INFO = 'audit_alembic_restore'
-
-
-def _mysql(connection, seconds):
-    # Session variables: metadata locks (LOCK TABLES, DDL), InnoDB row
-    # locks (whole seconds), and the statement itself (MariaDB: seconds;
-    # MySQL 5.7.8+: milliseconds, SELECT only).
-    dialect = connection.dialect
-    whole = max(1, math.ceil(seconds))
-    settings = {'lock_wait_timeout': whole,
-                'innodb_lock_wait_timeout': whole}
-    if getattr(dialect, 'is_mariadb', False):
-        settings['max_statement_time'] = seconds
-    elif (dialect.server_version_info or ()) >= (5, 7, 8):
-        settings['max_execution_time'] = math.ceil(seconds * 1000)
-    restore_statement = _mysql_set(connection, settings)
-    restore = _if_usable(connection, functools.partial(
-        connection.exec_driver_sql, restore_statement))
-
-    # The chain's last row is read, and the table made, on other
-    # connections of the engine: bound them too (whatever thread opens
-    # them meanwhile), and set them back as they go back to the pool.
-    def bound_other(other):
-        other.connection.info[_RESTORE_INFO] = _mysql_set(other, settings)
-    engine = connection.engine
-    event.listen(engine, 'engine_connect', bound_other)
-    if not event.contains(engine.pool, 'checkin', _restore_at_checkin):
-        event.listen(engine.pool, 'checkin', _restore_at_checkin)
-
-    def restore_all():
-        event.remove(engine, 'engine_connect', bound_other)
-        restore()
-    return restore_all
-
-
-def _mysql_set(connection, settings):
-    """Set ``settings`` (numbers) for ``connection``'s session; return the
-    statement setting them back."""
-    old = connection.exec_driver_sql('SELECT ' + ', '.join(
-        '@@SESSION.%s' % name for name in settings)).one()
-
-    def statement(values):
-        return 'SET SESSION ' + ', '.join(
-            '%s = %s' % (name, value) for name, value in values)
-    connection.exec_driver_sql(statement(settings.items()))
-    return statement(zip(settings, old))
-
-
-def _restore_at_checkin(dbapi_connection, connection_record):
-    """A pool ``checkin`` hook: set back the session of a connection that
-    :func:`_mysql` bounded."""
-    restore = connection_record.info.pop(_RESTORE_INFO, None)
-    if restore is None or dbapi_connection is None:
-        return
-    try:
-        cursor = dbapi_connection.cursor()
+        argument = ctx.environment_context.get_revision_argument()
+    except Exception:
+        return None
+    if scripts is not None:
         try:
-            cursor.execute(restore)
-        finally:
-            cursor.close()
-    except Exception as error:
-        log.debug('could not set a session back: %s', error)
-
-
-def _sqlite(connection, seconds):
-    # The busy timeout; and the write lock taken first (BEGIN IMMEDIATE)
-    # in short waits, between which Ctrl-C is seen.
-    deadline = time.monotonic() + seconds
-    old = connection.exec_driver_sql('PRAGMA busy_timeout').scalar()
-
-    def set_to(milliseconds):
-        connection.exec_driver_sql('PRAGMA busy_timeout = %d' % milliseconds)
-    restore = _if_usable(connection, lambda: set_to(old))
-    dbapi_connection = connection.connection.dbapi_connection
-    if not getattr(dbapi_connection, 'in_transaction', True):
-        set_to(SQLITE_SLICE * 1000)
-        try:
-            _begin_immediate(connection, deadline)
-        except BaseException:
-            _quietly(restore)
-            raise
-    set_to(max(0.0, deadline - time.monotonic()) * 1000)
-    return restore
-
-
-def _begin_immediate(connection, deadline):
-    while True:
-        try:
-            connection.exec_driver_sql('BEGIN IMMEDIATE')
-            return
-        except OperationalError as error:
-            if ('locked' not in str(error.orig) or
-                    time.monotonic() >= deadline):
-                raise
-        time.sleep(SQLITE_SLICE)
-
-
-#: Per dialect name: ``bound(connection, seconds)`` bounds the waits of
-#: ``connection``'s statements and returns a callable restoring them.
-BOUNDS = {
-    'postgresql': _postgresql,
-    'mysql': _mysql,
-    'mariadb': _mysql,
-    'sqlite': _sqlite,
-}
+            found = scripts.get_revisions(argument)
+        except Exception:
+            found = ()
+        if len(found) == 1 and found[0] is not None:
+            return found[0].revision
+    if isinstance(argument, (tuple, list)):
+        argument = values.DEFAULT_SEPARATOR.join(argument)
+    return argument

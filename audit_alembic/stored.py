@@ -8,8 +8,10 @@ one odd value neither hides the history nor stops a deploy.
 import datetime
 import re
 
+from . import dialects
 
-def as_stored(column, dialect=None):
+
+def as_stored(column, dialect):
     """``column`` for the SELECT list, its values converted as its type
     says, but left as the database returned them where that fails (text
     in a time or number column, invalid JSON): shown, never a crash.
@@ -21,7 +23,7 @@ def as_stored(column, dialect=None):
     from sqlalchemy import cast
     from sqlalchemy import type_coerce
     from sqlalchemy import types
-    if dialect is not None and dialect.name == 'postgresql' and \
+    if dialects.server(dialect).times_read_as_text and \
             isinstance(column.type, (types.DateTime, types.Date)):
         return type_coerce(cast(column, Text), _text_time_type()()).label(
             column.name)

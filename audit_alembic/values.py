@@ -1,9 +1,19 @@
-"""Column values computed from Alembic's ``on_version_apply`` arguments.
+"""The history table's vocabulary: its column roles and their names, the
+values it stores, and :class:`CommonColumnValues`, which computes them.
 
-Each function accepts the keyword arguments Alembic passes to the hook
-(``ctx``, ``step``, ``heads``, ``run_args``), so any of them can be used
-as a column value of :meth:`.Auditor.create` or of a ``make_row`` dict.
+The roles are registered once, in :data:`ROLES`: each with its default
+column name (which names the role), the :meth:`.Auditor.create`
+parameter renaming it, and whether a row's hash covers it.
+:meth:`.Auditor.create`, the command line's table layout and ``verify``
+all derive what they need from here (:data:`PARAMETERS`,
+:data:`CHAINED`, :func:`chained_names`).
+
+Each :class:`CommonColumnValues` function accepts the keyword arguments
+Alembic passes to the hook (``ctx``, ``step``, ``heads``, ``run_args``),
+so any of them can be used as a column value of :meth:`.Auditor.create`
+or of a ``make_row`` dict.
 """
+import collections
 import datetime
 
 from . import exc
@@ -33,18 +43,80 @@ CHECKSUM_COLUMN = 'script_checksum'
 MESSAGE_COLUMN = 'message'
 ERROR_COLUMN = 'error'
 ROW_HASH_COLUMN = 'row_hash'
-DETAIL_COLUMNS = (RUN_ID_COLUMN, STATUS_COLUMN, DB_USER_COLUMN,
-                  OS_USER_COLUMN, HOST_COLUMN, DURATION_COLUMN,
-                  CHECKSUM_COLUMN, MESSAGE_COLUMN, ERROR_COLUMN,
-                  ROW_HASH_COLUMN)
+
+#: One column role: ``name``, its default column name (which names the
+#: role); ``parameter``, the :meth:`.Auditor.create` parameter renaming
+#: it (None: not renamed); ``chained``, whether a row's hash covers it;
+#: ``detail``, whether ``details=True`` adds it.
+Role = collections.namedtuple('Role', 'name parameter chained detail')
+
+#: Every column role of the table :meth:`.Auditor.create` defines, in
+#: the table's order: the standard columns, then the detail columns.
+ROLES = (
+    Role(ID_COLUMN, None, False, False),
+    Role(NEW_VERSION_COLUMN, 'alembic_version_column_name', True, False),
+    Role(OLD_VERSION_COLUMN, 'prev_alembic_version_column_name', True,
+         False),
+    Role(OPERATION_COLUMN, 'operation_column_name', True, False),
+    Role(DIRECTION_COLUMN, 'direction_column_name', True, False),
+    Role(USER_VERSION_COLUMN, 'user_version_column_name', True, False),
+    Role(CHANGE_TIME_COLUMN, 'change_time_column_name', True, False),
+    Role(RUN_ID_COLUMN, None, True, True),
+    Role(STATUS_COLUMN, None, True, True),
+    Role(DB_USER_COLUMN, None, True, True),
+    Role(OS_USER_COLUMN, None, True, True),
+    Role(HOST_COLUMN, None, True, True),
+    Role(DURATION_COLUMN, None, True, True),
+    Role(CHECKSUM_COLUMN, None, True, True),
+    Role(MESSAGE_COLUMN, None, True, True),
+    Role(ERROR_COLUMN, None, True, True),
+    Role(ROW_HASH_COLUMN, None, False, True),
+)
+#: Role -> the :meth:`.Auditor.create` parameter that renames it (None
+#: for the id), for the standard columns, those every history table of
+#: :meth:`.Auditor.create` has.
+PARAMETERS = {role.name: role.parameter for role in ROLES
+              if not role.detail}
+#: The names of the detail columns, in their order.
+DETAIL_COLUMNS = tuple(role.name for role in ROLES if role.detail)
 #: The values a row's ``row_hash`` covers, in this order, by role (the
 #: column names of ``Auditor.create``'s defaults): every column but the
 #: id and the hash itself.
-CHAINED = (NEW_VERSION_COLUMN, OLD_VERSION_COLUMN, OPERATION_COLUMN,
-           DIRECTION_COLUMN, USER_VERSION_COLUMN, CHANGE_TIME_COLUMN,
-           RUN_ID_COLUMN, STATUS_COLUMN, DB_USER_COLUMN, OS_USER_COLUMN,
-           HOST_COLUMN, DURATION_COLUMN, CHECKSUM_COLUMN, MESSAGE_COLUMN,
-           ERROR_COLUMN)
+CHAINED = tuple(role.name for role in ROLES if role.chained)
+
+#: The values of ``status``: a step, a failed attempt.
+OK = 'ok'
+FAILED = 'failed'
+#: The values of ``operation_direction``.
+UP = 'up'
+DOWN = 'down'
+#: The values of ``operation_type``: a step that ran a script, a stamp.
+MIGRATION = 'migration'
+STAMP = 'stamp'
+#: What stands for "no revision" where revisions are shown.
+BASE = '<base>'
+#: How much of a failure's text ``error`` keeps, and of a revision's
+#: message ``message`` keeps, by default.
+ERROR_LENGTH = 2000
+MESSAGE_LENGTH = 255
+
+
+def column_names(arguments):
+    """Role -> column name, from ``arguments`` (a mapping holding the
+    renaming parameters of :meth:`.Auditor.create`, as its ``locals()``
+    or the ``[audit_alembic]`` section of a config file do); a role
+    whose parameter is absent keeps its default name."""
+    return {role: arguments.get(parameter, role) if parameter else role
+            for role, parameter in PARAMETERS.items()}
+
+
+def chained_names(names):
+    """The names of the columns a row's hash covers, in the order of
+    :data:`CHAINED`: ``names`` maps a role to its column name; a role it
+    does not name has its default name.  The writer
+    (:meth:`.Auditor.create`) and the reader (``verify``) both use it,
+    so that they cannot disagree."""
+    return [names.get(role, role) for role in CHAINED]
 
 
 class CommonColumnValues:
@@ -72,16 +144,16 @@ class CommonColumnValues:
             0.2.0 does.
         """
         if step.is_stamp:
-            return 'stamp'
+            return STAMP
         if step.is_migration:
-            return 'migration'
+            return MIGRATION
         raise exc.AuditRuntimeError(
             'Unknown migration type %s' % (step.up_revision_id,))
 
     @staticmethod
     def operation_direction(step=None, **_):
         """``'up'`` or ``'down'``."""
-        return 'up' if step.is_upgrade else 'down'
+        return UP if step.is_upgrade else DOWN
 
     @staticmethod
     def new_alembic_version(step=None, separator=DEFAULT_SEPARATOR, **_):

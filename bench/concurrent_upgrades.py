@@ -32,7 +32,7 @@ from sqlalchemy import create_engine  # noqa: E402
 from sqlalchemy import inspect  # noqa: E402
 
 from audit_alembic import paths  # noqa: E402
-from audit_alembic.database import masked  # noqa: E402
+from audit_alembic.masking import masked  # noqa: E402
 from audit_alembic.testing.fixtures import Rev  # noqa: E402
 from audit_alembic.testing.fixtures import ScratchEnvironment  # noqa: E402
 from audit_alembic.values import DEFAULT_TABLE_NAME  # noqa: E402

@@ -2,6 +2,11 @@
 
 Loading it this way, rather than importing it from the package, keeps
 ``audit_alembic`` unimported until coverage (``--cov``) has started.
+
+The runner's sample suite is collected only when named (``pytest
+test/runner/sample``), as the runner's tests do: its tests pass unless
+those tests ask them not to.  (setup.cfg's ``[audit-alembic]
+collect-ignore`` does the same under nose2.)
 """
 import os
 import runpy
@@ -16,3 +21,5 @@ runpy.run_path(os.path.join(
 ))['load_adapter']('pytest')
 
 from audit_alembic_pytestplugin import *  # noqa: E402,F401,F403
+
+collect_ignore = ['runner/sample']

@@ -3,7 +3,12 @@
 Each command is a module of this package with ``add_parser(commands)``
 and ``run(args)``; this module only wires them into one parser and turns
 failures into exit codes: 0 success, 1 error (one line on stderr), 2
-usage error.
+usage error.  What the commands share lives in modules of their own:
+:mod:`.options` and :mod:`.layout` (options, and the history table's
+column names), :mod:`.project` (the scripts, the version table, the
+tables) and :mod:`.output` (everything written); :mod:`.checks` holds the
+checks of ``verify``.  Commands never import each other; the demo runs
+the others.
 
 Only the standard library is imported until a command runs, so that
 ``--help`` stays quick; even that happens inside :func:`main`, so that

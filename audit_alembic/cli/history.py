@@ -8,7 +8,6 @@ import argparse
 import functools
 import sys
 
-from .. import database
 from ..exc import CommandError
 from ..stored import as_stored
 from ..values import CHANGE_TIME_COLUMN
@@ -17,12 +16,14 @@ from ..values import ID_COLUMN
 from ..values import NEW_VERSION_COLUMN
 from ..values import OLD_VERSION_COLUMN
 from ..values import RUN_ID_COLUMN
+from . import database
 from . import options
-from . import output
+from . import project
 from .layout import TableLayout
+from .output import rows as row_output
 
 #: Rows fetched from the database at a time.
-BATCH_SIZE = output.BATCH_SIZE
+BATCH_SIZE = row_output.BATCH_SIZE
 
 EPILOG = '''\
 examples:
@@ -59,7 +60,8 @@ def add_parser(commands):
                          help='only the steps of one Alembic run: a run_id, '
                               'or its start as the table shows it')
     group = parser.add_argument_group('output')
-    group.add_argument('--format', choices=output.FORMATS, default='table',
+    group.add_argument('--format', choices=row_output.FORMATS,
+                       default='table',
                        help='an aligned table (default), or every column '
                             'as JSON or CSV with ISO-8601 times')
     group.add_argument('--all-columns', action='store_true',
@@ -93,37 +95,19 @@ def show_history(url, table_name, schema=None, revision=None, since=None,
     :param all_columns: in a table, every column in full.
     :raise CommandError: if the database or the table cannot be read.
     """
-    write = output.WRITERS[output_format]
+    write = row_output.WRITERS[output_format]
     if output_format == 'table':
         write = functools.partial(write, all_columns=all_columns)
     out = out or sys.stdout
     layout = layout or TableLayout()
     with database.connect(url) as connection:
-        table = reflect_table(connection, table_name, schema, url)
+        table = project.reflect_table(connection, table_name, schema,
+                                      url)
         query = select_history(table, revision=revision, since=since,
                                last=last, dialect=connection.dialect,
                                layout=layout, run_id=run_id)
         write(table, stream_rows(connection, query, newest_first=bool(last)),
               out, layout)
-
-
-def reflect_table(connection, name, schema, url):
-    """The history table ``schema.name``, as found in the database.
-
-    :raise CommandError: if there is no such table.
-    """
-    from sqlalchemy import MetaData
-    from sqlalchemy import Table
-    from sqlalchemy.exc import NoSuchTableError
-    try:
-        return Table(name, MetaData(), schema=schema,
-                     autoload_with=connection)
-    except NoSuchTableError:
-        raise CommandError(
-            'no table %s in %s; pass --table NAME (and --schema SCHEMA) if '
-            'the history table has another name'
-            % ('%s.%s' % (schema, name) if schema else name,
-               database.masked(url))) from None
 
 
 def select_history(table, revision=None, since=None, last=None,

@@ -22,16 +22,8 @@ from ..exc import CommandError
 
 SECTION = 'audit_alembic'
 #: Role (the column's default name) -> the Auditor.create parameter that
-#: renames it.
-PARAMETERS = {
-    values.ID_COLUMN: None,
-    values.NEW_VERSION_COLUMN: 'alembic_version_column_name',
-    values.OLD_VERSION_COLUMN: 'prev_alembic_version_column_name',
-    values.OPERATION_COLUMN: 'operation_column_name',
-    values.DIRECTION_COLUMN: 'direction_column_name',
-    values.USER_VERSION_COLUMN: 'user_version_column_name',
-    values.CHANGE_TIME_COLUMN: 'change_time_column_name',
-}
+#: renames it (the registry's: see :data:`.values.PARAMETERS`).
+PARAMETERS = values.PARAMETERS
 #: Keys the [audit_alembic] section may hold.
 KEYS = {'table_name', 'schema', 'alembic_version_separator'} | {
     parameter for parameter in PARAMETERS.values() if parameter}
@@ -55,13 +47,6 @@ class TableLayout:
     def name(self, role):
         """The column name of ``role``."""
         return self.names[role]
-
-    def role_of(self, column_name):
-        """The role of the column named ``column_name``, or None."""
-        for role, name in self.names.items():
-            if name == column_name:
-                return role
-        return None
 
     def column(self, table, role, needed_for):
         """The column of ``table`` that plays ``role``.
@@ -98,7 +83,7 @@ def read_section(path):
     try:
         parser.read(path, encoding='utf-8')
     except (configparser.Error, UnicodeDecodeError) as err:
-        from ..database import config_problem
+        from ..errors import config_problem
         raise CommandError('cannot read %s: %s'
                            % (path, config_problem(err))) from None
     if not parser.has_section(SECTION):

@@ -119,7 +119,7 @@ def database_url(args):
 
     :raise .exc.CommandError: if neither gives a usable URL.
     """
-    from .. import database
+    from . import database
     if args.url is not None:
         return database.parse_url(args.url, 'the --url value')
     return database.url_from_config(args.config or DEFAULT_CONFIG, args.name)

@@ -6,10 +6,8 @@ table) and, from the history table, when it was applied and by which
 application version; then the database's current head(s).
 """
 import argparse
-import json
 import sys
 
-from .. import database
 from ..exc import CommandError
 from ..stored import as_stored
 from ..values import CHANGE_TIME_COLUMN
@@ -20,13 +18,20 @@ from ..values import DIRECTION_COLUMN
 from ..values import HOST_COLUMN
 from ..values import ID_COLUMN
 from ..values import NEW_VERSION_COLUMN
+from ..values import OK
 from ..values import OPERATION_COLUMN
 from ..values import OS_USER_COLUMN
 from ..values import RUN_ID_COLUMN
+from ..values import STAMP
+from ..values import UP
 from ..values import USER_VERSION_COLUMN
+from . import database
 from . import options
-from . import output
+from . import project
 from .layout import TableLayout
+from .output import reports
+from .output.text import one_line
+from .output.text import revisions
 
 #: History columns shown for an applied revision when the table has them,
 #: in this order, after the change time and the user version.
@@ -69,7 +74,7 @@ def add_parser(commands):
 
 def run(args):
     """Run ``audit-alembic status`` with parsed ``args``."""
-    show_status(script_directory(args), options.database_url(args),
+    show_status(project.script_directory(args), options.database_url(args),
                 options.table_layout(args), args.version_table,
                 args.format, sys.stdout, expect_head=args.expect_head)
 
@@ -83,93 +88,24 @@ def show_status(scripts, url, layout=None, version_table=None,
         ``expect_head``, if it is not at the head(s) of ``scripts``.
     """
     out = out or sys.stdout
-    read_scripts(scripts)
+    project.read_scripts(scripts)
     with database.connect(url) as connection:
-        if version_table is not None:
-            require_table(connection, version_table, None, url,
-                          '--version-table')
-        current = current_heads(connection,
-                                version_table or options.DEFAULT_VERSION_TABLE)
+        current = project.current_heads(connection, version_table, url)
         applied = applied_revisions(scripts, current)
         records = latest_upgrades(connection, layout or TableLayout())
     rows = status_rows(scripts, applied, records)
     heads = script_heads(scripts)
     if output_format == 'json':
-        write_json(rows, current, heads, out)
+        reports.write_status_json(rows, current, heads, out)
     else:
-        write_table(rows, current, out)
+        reports.write_status_table(rows, current,
+                                   DETAIL_COLUMNS + ('script',), out)
     if expect_head and set(current) != set(heads):
         raise CommandError(
             'the database is at %s, not at the head%s of the script '
-            'directory (%s)' % (_revisions(current),
+            'directory (%s)' % (revisions(current),
                                 's' if len(heads) > 1 else '',
-                                _revisions(heads)))
-
-
-def script_directory(args):
-    """The Alembic script directory named by ``--script-location`` or by
-    the config file.
-
-    :raise CommandError: if it cannot be found or read.
-    """
-    from alembic.config import Config
-    from alembic.script import ScriptDirectory
-    from alembic.util import CommandError as AlembicError
-    import os
-    if args.script_location is None and args.config is None and \
-            not os.path.isfile(options.DEFAULT_CONFIG):
-        raise CommandError('no Alembic project here (no %s): pass -c FILE, '
-                           'or --script-location DIR'
-                           % options.DEFAULT_CONFIG)
-    try:
-        if args.script_location is not None:
-            return ScriptDirectory(args.script_location)
-        path = args.config or options.DEFAULT_CONFIG
-        database.url_from_config(path, args.name)  # says what is missing
-        return ScriptDirectory.from_config(Config(path,
-                                                  ini_section=args.name))
-    except AlembicError as err:
-        raise CommandError('cannot read the Alembic scripts: %s'
-                           % _one_line(err)) from None
-
-
-def read_scripts(scripts):
-    """Load every revision script of ``scripts`` now, so that a broken
-    directory (a missing down revision, a script that does not compile)
-    is one error line, not a traceback later.
-
-    :raise CommandError: naming what is wrong.
-    """
-    import warnings
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter('always')
-        try:
-            scripts.revision_map.heads
-            for _ in scripts.walk_revisions():
-                pass
-        except Exception as err:
-            from alembic.script.revision import RevisionError
-            from alembic.util import CommandError as AlembicError
-            what = _one_line(err)
-            if not isinstance(err, (AlembicError, RevisionError)):
-                what = '%s: %s' % (type(err).__name__, what)
-            # Alembic warns first of what it then fails on.
-            what = '; '.join([_one_line(w.message) for w in caught] + [what])
-            raise CommandError('cannot read the Alembic scripts in %s: %s'
-                               % (scripts.dir, what)) from None
-    for warning in caught:
-        warnings.warn_explicit(warning.message, warning.category,
-                               warning.filename, warning.lineno)
-
-
-def require_table(connection, name, schema, url, what):
-    """:raise CommandError: unless the database has table ``schema.name``
-    (``what`` named it)."""
-    from sqlalchemy import inspect
-    if not inspect(connection).has_table(name, schema=schema):
-        raise CommandError('no table %s in %s (%s)' % (
-            '%s.%s' % (schema, name) if schema else name,
-            database.masked(url), what))
+                                revisions(heads)))
 
 
 def script_heads(scripts):
@@ -186,14 +122,6 @@ def script_heads(scripts):
     return sorted(set(heads) - needed)
 
 
-def current_heads(connection, version_table):
-    """The revisions in the database's version table, sorted."""
-    from alembic.runtime.migration import MigrationContext
-    context = MigrationContext.configure(
-        connection, opts={'version_table': version_table})
-    return sorted(context.get_current_heads())
-
-
 def applied_revisions(scripts, heads):
     """The ids of the revisions a database at ``heads`` has applied: the
     heads and everything they need."""
@@ -208,7 +136,7 @@ def applied_revisions(scripts, heads):
     except (AlembicError, RevisionError) as err:
         raise CommandError('the database is at %s, which the script '
                            'directory does not have: %s'
-                           % (_revisions(heads), _one_line(err))) from None
+                           % (revisions(heads), one_line(err))) from None
 
 
 def latest_upgrades(connection, layout):
@@ -224,8 +152,9 @@ def latest_upgrades(connection, layout):
                                          schema=layout.schema):
         if (layout.table_name, layout.schema) != (DEFAULT_TABLE_NAME, None):
             # Named on purpose: a typo is no "no history yet".
-            require_table(connection, layout.table_name, layout.schema,
-                          connection.engine.url, 'the history table')
+            project.require_table(connection, layout.table_name,
+                                  layout.schema, connection.engine.url,
+                                  'the history table')
         return {}
     table = Table(layout.table_name, MetaData(), schema=layout.schema,
                   autoload_with=connection)
@@ -243,10 +172,10 @@ def latest_upgrades(connection, layout):
     dialect = connection.dialect
     query = select(*[as_stored(column, dialect).label(key)
                      for key, column in columns.items()]
-                   ).where(columns[DIRECTION_COLUMN] == 'up')
+                   ).where(columns[DIRECTION_COLUMN] == UP)
     if 'status' in table.c:
         # NULL: a row written before the table had the column.
-        query = query.where(or_(table.c.status == 'ok',
+        query = query.where(or_(table.c.status == OK,
                                 table.c.status.is_(None)))
     latest = {}
     result = connection.execution_options(
@@ -276,7 +205,7 @@ def status_rows(scripts, applied, records):
             state = 'pending'
         elif not record:
             state = 'applied, no record'
-        elif record.get(OPERATION_COLUMN) == 'stamp':
+        elif record.get(OPERATION_COLUMN) == STAMP:
             state = 'stamped'
         else:
             state = 'applied'
@@ -309,50 +238,3 @@ def _down_revisions(script):
     if down is None:
         return []
     return [down] if isinstance(down, str) else list(down)
-
-
-def write_table(rows, current, out):
-    """The rows as an aligned table, then the current head(s)."""
-    details = [name for name in DETAIL_COLUMNS + ('script',)
-               if any(name in row for row in rows)]
-    headers = ['revision', 'state', 'applied at (UTC)', 'user version'] + \
-        [name.replace('_', ' ') for name in details] + ['message']
-    lines = []
-    for row in rows:
-        lines.append([
-            output.escaped(row['step']), row['state'],
-            output.utc_to_the_second(row['applied_at'])
-            if row['applied_at'] is not None else '',
-            output.escaped(row['user_version'])] +
-            [output.escaped(row.get(name)) for name in details] +
-            [output.escaped(row['message'])])
-    widths = [max([len(h)] + [len(line[i]) for line in lines])
-              for i, h in enumerate(headers)]
-    template = '  '.join('{:<%d}' % width for width in widths)
-    out.write(template.format(*headers).rstrip() + '\n')
-    out.write(template.format(*['-' * w for w in widths]).rstrip() + '\n')
-    for line in lines:
-        out.write(template.format(*line).rstrip() + '\n')
-    pending = [row['revision'] for row in rows if not row['applied']]
-    out.write('\ndatabase at: %s\n' % _revisions(current))
-    out.write('pending: %s\n' % (', '.join(pending) if pending else 'none'))
-
-
-def write_json(rows, current, heads, out):
-    """Everything as one JSON object, times in ISO-8601 UTC."""
-    document = {
-        'current_heads': current,
-        'script_heads': heads,
-        'pending': [row['revision'] for row in rows if not row['applied']],
-        'revisions': [{key: output.json_value(value)
-                       for key, value in row.items()} for row in rows],
-    }
-    out.write(json.dumps(document, indent=1, default=str) + '\n')
-
-
-def _revisions(revisions):
-    return ', '.join(revisions) if revisions else '<base>'
-
-
-def _one_line(err):
-    return ' '.join(str(err).split())

@@ -6,9 +6,9 @@ MySQL/MariaDB one named ``test_aa_<pid>_<random>`` is created on the
 configured server and dropped at the end; a SQLite file target gets a
 file of that name beside the configured one.  The configured database is
 only used to connect and create.  Where the role may not create
-databases, the run falls back to the configured database.
+databases, the run falls back to the configured database.  What
+differs per backend is registered in :mod:`.backends`.
 """
-import glob
 import os
 import re
 import secrets
@@ -16,10 +16,10 @@ import sys
 
 from sqlalchemy import MetaData
 from sqlalchemy import inspect
-from sqlalchemy import text
 
-from .. import database
+from .. import engines
 from ..exc import CommandError
+from . import backends
 
 #: Every per-run database name starts with this.
 PREFIX = 'test_aa_'
@@ -38,20 +38,28 @@ class Target:
     engine.
 
     ``configured_url`` is the URL the user gave; ``url`` is where tests
-    run, the per-run database once :func:`create_own_database` made one
-    (then named by ``own_database``).
+    run, the per-run database once :func:`own_file_database` or
+    :func:`create_own_database` made one (then named by
+    ``own_database``).  ``admin_engine`` is connected to the configured
+    database of a server where the run made one of its own.
     """
 
     def __init__(self, label, url):
         self.label = label
         self.url = self.configured_url = url
         self.engine = None
+        self.admin_engine = None
         self.own_database = None
+
+    @property
+    def server_engine(self):
+        """The engine that creates and drops databases on the server."""
+        return self.admin_engine or self.engine
 
     @property
     def safe_url(self):
         """The URL with its passwords masked."""
-        return database.masked(self.url)
+        return engines.masked(self.url)
 
     @property
     def isolated(self):
@@ -64,27 +72,27 @@ class Target:
 
 def connect_all(targets):
     """Give each target an engine, checking that it accepts a connection
-    (within :data:`audit_alembic.database.CONNECT_TIMEOUT` seconds).
+    (within :data:`audit_alembic.engines.CONNECT_TIMEOUT` seconds).
 
     :raise TargetError: naming the first target that does not.
     """
     for target in targets:
         try:
-            target.engine = database.create_engine(target.url)
-            database.wait_for_server(target.engine)
+            target.engine = engines.create_engine(target.url)
+            engines.wait_for_server(target.engine)
         except CommandError as err:
             raise TargetError(str(err)) from None
     return targets
 
 
-def login_problem(url, timeout=database.CONNECT_TIMEOUT):
+def login_problem(url, timeout=engines.CONNECT_TIMEOUT):
     """Why ``url`` cannot be logged into, on one line; None if it can."""
     try:
-        engine = database.create_engine(url)
+        engine = engines.create_engine(url)
     except CommandError as err:
         return str(err)
     try:
-        database.wait_for_server(engine, timeout)
+        engines.wait_for_server(engine, timeout)
     except CommandError as err:
         return str(err)
     finally:
@@ -108,103 +116,62 @@ def new_name():
     return '%s%d_%s' % (PREFIX, RUN_PID, secrets.token_hex(4))
 
 
-def _kind(url):
-    backend = url.get_backend_name()
-    if backend == 'sqlite':
-        name = url.database
-        if not name or name == ':memory:' or name.startswith('file:') or \
-                url.query.get('mode') == 'memory':
-            return None
-        return 'sqlite_file'
-    if backend in ('postgresql', 'mysql', 'mariadb'):
-        return backend
-    return None
-
-
-def _autocommit(engine):
-    return engine.execution_options(isolation_level='AUTOCOMMIT')
-
-
-def _quoted(engine, name):
-    return engine.dialect.identifier_preparer.quote_identifier(name)
-
-
-def create_own_database(target, warn=None):
-    """Move a connected ``target`` into a new database of its own.
-
-    Returns False (and warns through ``warn``) if the server refuses to
-    create one: the target then stays on its configured database.
-    """
-    kind = _kind(target.url)
-    if kind is None or target.isolated:
-        return target.isolated
+def own_file_database(target):
+    """Point a ``target`` whose databases are files (SQLite), before it
+    connects, at a file of its own beside the configured one; False for
+    other targets."""
     name = new_name()
-    if kind == 'sqlite_file':
-        raise ValueError('use own_sqlite_file() before connecting')
-    else:
-        try:
-            with _autocommit(target.engine).connect() as connection:
-                connection.exec_driver_sql(
-                    'CREATE DATABASE %s' % _quoted(target.engine, name))
-        except Exception as err:
-            problem = 'cannot create a database on %s (%s)' % (
-                target.safe_url, database.describe_error(err, target.url))
-            if os.environ.get(REQUIRE_SERVERS) == '1':
-                raise TargetError('%s; %s=1 requires it; run %s' % (
-                    problem, REQUIRE_SERVERS, SETUP_SCRIPT)) from None
-            if warn is not None:
-                warn('warning: %s; running in that database itself, as '
-                     'without isolation (%s grants the right)' % (
-                         problem, SETUP_SCRIPT))
-            return False
-        url = target.url.set(database=name)
-    old_engine = target.engine
-    target.own_database = name
+    url = backends.file_database(target.url, name)
+    if url is None:
+        return False
     target.url = url
-    target.engine = database.create_engine(url)
-    target.admin_engine = old_engine
+    target.own_database = name
     return True
 
 
-def own_sqlite_file(target):
-    """Point a SQLite file ``target``, before it connects, at a file of
-    its own beside the configured one; False for other targets."""
-    if _kind(target.url) != 'sqlite_file':
-        return False
+def create_own_database(target, warn=None):
+    """Move a connected ``target`` into a new database of its own on its
+    server.
+
+    Returns False (and warns through ``warn``) if the server refuses to
+    create one: the target then stays on its configured database.  A
+    target whose backend has no databases to create (in-memory SQLite)
+    stays too, silently.
+    """
+    if target.isolated or not backends.on_server(target.url):
+        return target.isolated
     name = new_name()
-    path = os.path.abspath(target.url.database)
-    target.url = target.url.set(database=os.path.join(
-        os.path.dirname(path), name + '.db'))
+    try:
+        url = backends.create_database(target.engine, name)
+    except Exception as err:
+        problem = 'cannot create a database on %s (%s)' % (
+            target.safe_url, engines.describe_error(err, target.url))
+        if os.environ.get(REQUIRE_SERVERS) == '1':
+            raise TargetError('%s; %s=1 requires it; run %s' % (
+                problem, REQUIRE_SERVERS, SETUP_SCRIPT)) from None
+        if warn is not None:
+            warn('warning: %s; running in that database itself, as '
+                 'without isolation (%s grants the right)' % (
+                     problem, SETUP_SCRIPT))
+        return False
+    target.admin_engine = target.engine
     target.own_database = name
+    target.url = url
+    target.engine = engines.create_engine(url)
     return True
 
 
 def drop_own_database(target):
-    """Drop the database :func:`create_own_database` made, if any."""
+    """Drop the database this run made for ``target``, if any."""
     if not target.isolated:
         return
     name, target.own_database = target.own_database, None
     if target.engine is not None:
         target.engine.dispose()
-    if _kind(target.configured_url) == 'sqlite_file':
-        for path in glob.glob(glob.escape(
-                os.path.abspath(target.url.database)) + '*'):
-            os.remove(path)
-    else:
-        _drop_database(target.admin_engine, name)
+    backends.drop_database(target, name)
+    if target.admin_engine is not None:
         target.admin_engine.dispose()
     target.url = target.configured_url
-
-
-def _drop_database(engine, name):
-    quoted = _quoted(engine, name)
-    with _autocommit(engine).connect() as connection:
-        if engine.dialect.name == 'postgresql' and \
-                connection.dialect.server_version_info >= (13,):
-            connection.exec_driver_sql(
-                'DROP DATABASE IF EXISTS %s WITH (FORCE)' % quoted)
-        else:
-            connection.exec_driver_sql('DROP DATABASE IF EXISTS %s' % quoted)
 
 
 def _running(pid):
@@ -226,22 +193,7 @@ def leftovers(url, engine=None, pid=None):
     """The per-run databases of killed runs on ``url``'s server (or
     beside its SQLite file), sorted; with ``pid``, those of the run
     started by that process instead."""
-    kind = _kind(url)
-    if kind is None:
-        return []
-    if kind == 'sqlite_file':
-        directory = os.path.dirname(os.path.abspath(url.database))
-        names = [os.path.basename(path)[:-3] for path in glob.glob(
-            os.path.join(directory, PREFIX + '*.db'))]
-    else:
-        query = text(
-            'SELECT datname FROM pg_database WHERE datname LIKE :pattern'
-            if kind == 'postgresql' else
-            'SELECT schema_name FROM information_schema.schemata '
-            'WHERE schema_name LIKE :pattern')
-        with engine.connect() as connection:
-            names = [row[0] for row in connection.execute(
-                query, {'pattern': PREFIX.replace('_', '\\_') + '%'})]
+    names = backends.list_databases(url, engine, PREFIX)
     if pid is not None:
         return sorted(name for name in names
                       if name.startswith('%s%d_' % (PREFIX, pid)))
@@ -250,16 +202,14 @@ def leftovers(url, engine=None, pid=None):
 
 def reachable_leftovers(url, timeout=3):
     """:func:`leftovers` on ``url``; [] if it cannot be reached."""
-    if _kind(url) is None:
-        return []
-    if _kind(url) == 'sqlite_file':
+    if not backends.on_server(url):
         return leftovers(url)
     try:
-        engine = database.create_engine(url)
+        engine = engines.create_engine(url)
     except CommandError:
         return []
     try:
-        database.wait_for_server(engine, timeout)
+        engines.wait_for_server(engine, timeout)
         return leftovers(url, engine)
     except Exception:
         return []
@@ -270,19 +220,12 @@ def reachable_leftovers(url, timeout=3):
 def drop_leftovers(target, pid=None):
     """Drop the leftover per-run databases near ``target`` (with ``pid``:
     those of the run that process started); say which."""
-    engine = getattr(target, 'admin_engine', target.engine)
-    names = leftovers(target.configured_url, engine, pid)
+    names = leftovers(target.configured_url, target.server_engine, pid)
     for name in names:
-        if _kind(target.configured_url) == 'sqlite_file':
-            directory = os.path.dirname(
-                os.path.abspath(target.configured_url.database))
-            for path in glob.glob(os.path.join(directory, name + '.db*')):
-                os.remove(path)
-        else:
-            _drop_database(engine, name)
+        backends.drop_database(target, name)
     return '--dropfirst: dropped %d leftover database%s of killed runs ' \
         'from %s%s' % (len(names), '' if len(names) == 1 else 's',
-                       database.masked(target.configured_url),
+                       engines.masked(target.configured_url),
                        (': ' + ', '.join(names)) if names else '')
 
 
@@ -294,11 +237,8 @@ def drop_all_tables(target):
     metadata.reflect(target.engine)
     names = sorted(metadata.tables)
     with target.engine.begin() as connection:
-        cascade = ' CASCADE' if target.engine.dialect.name == 'postgresql' \
-            else ''
         for view in views:
-            connection.execute(text('DROP VIEW IF EXISTS %s%s' % (
-                _quoted(target.engine, view), cascade)))
+            backends.drop_view(connection, view)
     metadata.drop_all(target.engine)
     dropped = sorted(names + views)
     return '--dropfirst: dropped %d table%s from %s%s' % (

@@ -8,7 +8,7 @@ from sqlalchemy import create_engine
 from sqlalchemy import exc
 from sqlalchemy.engine import make_url
 
-from audit_alembic.record import describe_failure
+from audit_alembic.errors import describe_failure
 from audit_alembic.testing.fixtures import Rev
 from audit_alembic.testing.fixtures import ScratchEnvironment
 from test.audit.test_details import DetailsTestBase

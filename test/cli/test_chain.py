@@ -345,7 +345,7 @@ class ChainLockTest(ChainTestBase):
     def test_lock_is_free_once_the_command_is_done(self):
         if self.dialect_name not in ('mysql', 'mariadb'):
             self.skipTest('a session lock of MySQL and MariaDB')
-        from audit_alembic.auditor import _lock_key
+        from audit_alembic.chain import _lock_key
         db = self.details_database()
         db.run('upgrade', 'A')
         db.run('upgrade', 'head')  # a connection back from the pool

@@ -270,6 +270,20 @@ class DemoTest(DemoOutputMixin, CLITestCase):
         self.assertEqual(os.listdir(self.directory), ['precious.txt'])
 
 
+class DemoInMemoryTest(CLITestCase):
+
+    def test_in_memory_sqlite_is_refused(self):
+        # Each spelling SQLAlchemy reads as an in-memory database, the
+        # file: URIs included.
+        for url in ('sqlite://', 'sqlite:///:memory:',
+                    'sqlite:///file::memory:?uri=true',
+                    'sqlite:///file:demo?mode=memory&uri=true'):
+            with self.subTest(url=url):
+                self.assertFails(self.main('demo', '--url', url),
+                                 'an in-memory SQLite database does not '
+                                 'outlive a command')
+
+
 class DemoDatabaseTest(DemoOutputMixin, CLITestCase):
     __backend__ = True
 

@@ -6,7 +6,7 @@ import tempfile
 import time
 from unittest import mock
 
-from audit_alembic import database
+from audit_alembic import engines as database
 from audit_alembic.testing.fixtures import SilentServer
 
 from test.cli.support import CLITestCase

@@ -165,3 +165,21 @@ class VerifyErrorTest(CLITestCase):
         out = self.assertSucceeds(self.main('verify', '--url', db.url_text,
                                             cwd=db.directory))
         self.assertIn('skipped  scripts', out)
+
+    def test_a_skipped_check_says_why(self):
+        db = self.audited_database([Rev('A')], sqlite_file=True)
+        db.run('upgrade', 'head')
+        why = 'no script directory (pass -c FILE or --script-location DIR)'
+        out = self.assertSucceeds(self.main('verify', '--url', db.url_text,
+                                            cwd=db.directory))
+        self.assertIn('skipped  scripts', out)
+        self.assertIn('         (%s)\n' % why, out)
+        result = self.main('verify', '--url', db.url_text, '--format',
+                           'json', cwd=db.directory)
+        checks = {check['check']: check
+                  for check in json.loads(self.assertSucceeds(result))
+                  ['checks']}
+        # In JSON, "skipped" is the reason, or null for a check that ran.
+        self.assertEqual(checks['scripts']['skipped'], why)
+        self.assertTrue(checks['scripts']['passed'])
+        self.assertIsNone(checks['replay']['skipped'])

@@ -2,9 +2,11 @@
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
+import unittest
 
 from audit_alembic.paths import PACKAGE_ROOT as ROOT
 
@@ -155,6 +157,40 @@ class CheckoutTestMixin:
                 r'audit_alembic/%s\s+\d+\s+0\s+100%%' % re.escape(module))
 
 
+def server_answers(port):
+    """Whether something listens on ``port`` of 127.0.0.1."""
+    with socket.socket() as sock:
+        sock.settimeout(2)
+        return sock.connect_ex(('127.0.0.1', port)) == 0
+
+
+def skip_without(*modules):
+    """Skip the test unless every driver module is importable."""
+    for module in modules:
+        try:
+            __import__(module)
+        except ImportError:
+            raise unittest.SkipTest('driver %s is not installed' % module)
+
+
+def closed_port():
+    """A port of 127.0.0.1 nothing listens on."""
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]  # nothing listens once it is closed
+
+
+class CheckoutTestCase(CheckoutTestMixin, unittest.TestCase):
+    def assertErrorLine(self, message, *fragments):
+        """A runner_error() message: one line, no password, naming
+        ``fragments``."""
+        self.assertIsNotNone(message)
+        self.assertEqual(len(message.splitlines()), 1, message)
+        self.assertNotIn(PASSWORD, message)
+        for fragment in fragments:
+            self.assertIn(fragment, message)
+
+
 def runner_error(*args, root=ROOT):
     """The one-line error the runner stops with for these options, or
     None, found in this process: the options parsed, the aliases read
@@ -167,19 +203,20 @@ def runner_error(*args, root=ROOT):
 
     from audit_alembic.testing import provision
     from audit_alembic.testing.plugin import plugin_base
+    from audit_alembic.testing.plugin import targets
     parser = argparse.ArgumentParser()
     plugin_base.setup_options(parser.add_argument)
     options = parser.parse_args(list(args))
-    targets = []
+    connected = []
     try:
-        aliases = plugin_base.read_aliases(root)
-        targets = [provision.Target(label, url) for label, url in
-                   plugin_base.resolve_targets(options.targets, aliases)]
-        provision.connect_all(targets)
-    except (plugin_base.UsageError, provision.TargetError) as err:
+        aliases = targets.read_aliases(root)
+        connected = [provision.Target(label, url) for label, url in
+                     targets.resolve_targets(options.targets, aliases)]
+        provision.connect_all(connected)
+    except (targets.UsageError, provision.TargetError) as err:
         return str(err)
     finally:
-        for target in targets:
+        for target in connected:
             if target.engine is not None:
                 target.engine.dispose()
     return None
@@ -188,7 +225,6 @@ def runner_error(*args, root=ROOT):
 def dbs_listing(root=ROOT):
     """What ``--dbs`` prints for the config files of ``root``, found in
     this process."""
-    from audit_alembic.testing.plugin import plugin_base
-    aliases = plugin_base.read_aliases(root)
-    return plugin_base.format_aliases(aliases) + \
-        plugin_base.list_leftovers(aliases)
+    from audit_alembic.testing.plugin import targets
+    aliases = targets.read_aliases(root)
+    return targets.format_aliases(aliases) + targets.list_leftovers(aliases)

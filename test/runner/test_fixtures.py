@@ -1,6 +1,7 @@
 """The scratch environments tests are built on."""
 import os
 import tempfile
+import types
 import unittest
 
 from sqlalchemy import create_engine
@@ -12,6 +13,7 @@ from audit_alembic.testing import config
 from audit_alembic.testing.fixtures import Rev
 from audit_alembic.testing.fixtures import ScratchEnvironment
 from audit_alembic.testing.fixtures import TestBase
+from audit_alembic.testing.plugin import plugin_base
 
 
 class ScratchEnvironmentTest(unittest.TestCase):
@@ -74,11 +76,53 @@ class ScratchEnvironmentTest(unittest.TestCase):
 
 class ClassTargetTest(unittest.TestCase):
     def test_a_label_names_a_target_of_the_run(self):
-        # As the copies nose2's --all-targets makes of __backend__ classes.
+        # As the per-target copies of __backend__ classes carry.
         target = config.first_target()
         copy = type('Copy', (TestBase,), {'__target__': target.label})
         self.assertIs(copy.class_target(), target)
         self.assertIs(TestBase.class_target(), target)
+
+
+class GenerateSubTestsTest(unittest.TestCase):
+    """The per-target classes both runners collect (pytest: one per
+    target; nose2 with --all-targets: one per target but the first)."""
+
+    def setUp(self):
+        self.module = types.ModuleType('a_test_module')
+
+        class Backend(TestBase):
+            __backend__ = True
+            __module__ = 'a_test_module'
+
+            def test_it(self):
+                pass
+        self.Backend = Backend
+        self.targets = [types.SimpleNamespace(label=label)
+                        for label in ('sqlite', 'postgresql')]
+
+    def test_one_class_per_target_bound_by_label(self):
+        classes = list(plugin_base.generate_sub_tests(
+            self.Backend, self.module, self.targets))
+        self.assertEqual(
+            [(cls.__name__, cls.__qualname__, cls.__target__,
+              cls.__module__) for cls in classes],
+            [('Backend_sqlite', 'Backend_sqlite', 'sqlite', 'a_test_module'),
+             ('Backend_postgresql', 'Backend_postgresql', 'postgresql',
+              'a_test_module')])
+        for cls in classes:
+            self.assertTrue(issubclass(cls, self.Backend))
+            # Runners find them by name in their module.
+            self.assertIs(getattr(self.module, cls.__name__), cls)
+            # A copy is not copied again.
+            self.assertFalse(plugin_base.is_backend_class(cls))
+        self.assertEqual(list(plugin_base.generate_sub_tests(
+            self.Backend, self.module, self.targets[1:])), classes[1:])
+
+    def test_other_classes_run_as_they_are(self):
+        for cls in (TestBase, ScratchEnvironmentTest):
+            self.assertEqual(list(plugin_base.generate_sub_tests(
+                cls, self.module, self.targets)), [cls])
+        self.assertFalse(plugin_base.is_backend_class(len))
 
 
 class AuditedDatabaseTest(unittest.TestCase):

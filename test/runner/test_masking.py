@@ -2,7 +2,6 @@
 in the run header, in SQLAlchemy's INFO logs and in the runner's errors."""
 import importlib.util
 import re
-import socket
 import unittest
 from urllib.parse import quote
 from urllib.parse import unquote
@@ -14,6 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from audit_alembic import masking
 from audit_alembic.testing.fixtures import TestBase
 from test.runner.support import CheckoutTestMixin
+from test.runner.support import closed_port
 from test.runner.support import dbs_listing
 from test.runner.support import runner_error
 
@@ -46,12 +46,6 @@ def secret_pieces(written):
 
 def url_with_password(written, host='db.example', port=5432):
     return 'postgresql+psycopg://scott:%s@%s:%d/test' % (written, host, port)
-
-
-def closed_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 class MaskingTestMixin:

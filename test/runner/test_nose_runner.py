@@ -2,6 +2,7 @@
 import glob
 import os
 import re
+import shutil
 import sys
 import sysconfig
 import time
@@ -81,8 +82,8 @@ class NoseRunnerTest(CheckoutTestMixin, unittest.TestCase):
                          result.stderr)
 
     def test_names_matching_nothing(self):
-        from audit_alembic.testing.plugin.noseplugin import name_exists
-        from audit_alembic.testing.plugin.noseplugin import normalize_name
+        from audit_alembic.testing.plugin.noseselect import name_exists
+        from audit_alembic.testing.plugin.noseselect import normalize_name
         for name in ('test.runner.nope', SAMPLE + ':Nope',
                      SAMPLE + ':SampleTest.test_nope', 'nowhere/'):
             with self.subTest(name=name):
@@ -127,9 +128,61 @@ class NoseRunnerTest(CheckoutTestMixin, unittest.TestCase):
                          r'INFO sqlalchemy.engine.Engine \s*CREATE TABLE')
         self.assertNotRegex(result.stderr, r'DEBUG sqlalchemy')
 
+    def test_log_records_show_once(self):
+        # nose2 puts a console handler of its own on the root logger.
+        result = self.run_passing()
+        self.assertEqual(result.stderr.count('recorded up step'), 1,
+                         result.stderr)
+
+    def test_verbose_run_in_workers_names_each_test_once(self):
+        result = self.checkout.nose(
+            '--processes', '2', '-v', SAMPLE + ':SampleTest',
+            TABLE_DEFINITION, '--log-debug=audit_alembic')
+        self.assertEqual(result.returncode, 0, result.output)
+        lines = [line for line in result.stderr.splitlines()
+                 if ' ... ' in line]
+        self.assertEqual(len(lines), 3, result.stderr)
+        for line in lines:
+            self.assertRegex(line, r'^test_\w+ \([\w.]+\) \.\.\. ok$')
+        self.assertEqual(result.stderr.count('recorded up step'), 1,
+                         result.stderr)
+
     def test_coverage_counts_import_time_lines(self):
         self.assertCoversImportTimeLines(
             self.checkout.nose('--with-coverage', 'test.audit.test_api'))
+
+
+class SampleOnlyWhenNamedTest(CheckoutTestMixin, unittest.TestCase):
+    """The runner's sample suite, whose tests pass unless asked not to,
+    runs only where a test name points into it (as the runner's tests
+    name it), under nose2 and pytest."""
+
+    def setUp(self):
+        super().setUp()
+        # A suite of the sample and one module of two tests.
+        for folder in ('audit', 'cli'):
+            shutil.rmtree(self.checkout.path('test', folder))
+        for path in glob.glob(self.checkout.path('test', 'runner',
+                                                 'test_*.py')):
+            if os.path.basename(path) != 'test_logging.py':
+                os.remove(path)
+
+    def test_nose_discovery_passes_it_by(self):
+        for args in ((), ('test.runner',), ('runner/',)):
+            with self.subTest(args=args):
+                result = self.checkout.nose('-v', *args)
+                self.assertEqual(result.returncode, 0, result.output)
+                self.assertEqual(ran(result), 2, result.output)
+        result = self.checkout.nose('runner/sample/',
+                                    'test.runner.test_logging')
+        self.assertEqual(ran(result), 2 + SAMPLE_TESTS, result.output)
+
+    def test_pytest_collection_passes_it_by(self):
+        result = self.checkout.pytest('-q')
+        self.assertEqual(result.returncode, 0, result.output)
+        self.assertRegex(result.stdout, r'\b2 passed\b')
+        result = self.checkout.pytest('-q', 'test/runner/sample')
+        self.assertRegex(result.stdout, r'\b4 passed\b')
 
 
 class SqliteFallbackTest(CheckoutTestMixin, unittest.TestCase):

@@ -11,6 +11,7 @@ from unittest import mock
 
 import sqla_nose
 from audit_alembic.testing.plugin import plugin_base
+from audit_alembic.testing.plugin import targets
 from test.runner.support import PASSWORD
 from test.runner.support import CheckoutTestMixin
 
@@ -49,8 +50,8 @@ class ConfigTest(unittest.TestCase):
     def test_test_cfg_that_is_not_utf8(self):
         with open(os.path.join(self.root, 'test.cfg'), 'wb') as f:
             f.write(b'[db]\nmine = sqlite:///caf\xe9.db\n')
-        with self.assertRaises(plugin_base.UsageError) as caught:
-            plugin_base.read_aliases(self.root)
+        with self.assertRaises(targets.UsageError) as caught:
+            targets.read_aliases(self.root)
         self.assertEqual(str(caught.exception),
                          'cannot read test.cfg: not UTF-8 text (byte 25)')
 
@@ -58,12 +59,12 @@ class ConfigTest(unittest.TestCase):
         aliases = {'default': 'sqlite://', 'other': 'sqlite:///x.db'}
         self.assertEqual(
             [(label, str(url)) for label, url in
-             plugin_base.resolve_targets(parse()[0].targets, aliases)],
+             targets.resolve_targets(parse()[0].targets, aliases)],
             [('default', 'sqlite://')])
 
     def test_dburi_with_a_port_that_is_not_a_number(self):
-        with self.assertRaises(plugin_base.UsageError) as caught:
-            plugin_base.resolve_targets([(
+        with self.assertRaises(targets.UsageError) as caught:
+            targets.resolve_targets([(
                 'dburi', 'postgresql://scott:%s@host:54x2/test' % PASSWORD)],
                 {})
         message = str(caught.exception)

@@ -10,13 +10,17 @@ import os
 import sys
 
 PLUGIN_DIR = os.path.dirname(os.path.abspath(__file__))
-#: The names the shared core, :mod:`audit_alembic.paths`,
-#: :mod:`audit_alembic.compat` and :mod:`audit_alembic.masking` are
-#: registered under in ``sys.modules``.
+#: The names the shared core, its :mod:`targets`,
+#: :mod:`audit_alembic.paths`, :mod:`audit_alembic.compat` and
+#: :mod:`audit_alembic.masking` are registered under in ``sys.modules``.
 CORE_MODULE = 'audit_alembic_plugin_base'
+TARGETS_MODULE = 'audit_alembic_plugin_targets'
 PATHS_MODULE = 'audit_alembic_paths'
 COMPAT_MODULE = 'audit_alembic_compat'
 MASKING_MODULE = 'audit_alembic_masking'
+#: Modules an adapter imports besides the core, each registered as
+#: ``audit_alembic_<name>``.
+ADAPTER_HELPERS = {'nose': ['noseselect']}
 
 
 def _load(module_name, file_name):
@@ -51,5 +55,8 @@ def load_adapter(runner):
     use_sqlite3_fallback()
     _load(PATHS_MODULE, os.path.join(os.pardir, os.pardir, 'paths.py'))
     _load(MASKING_MODULE, os.path.join(os.pardir, os.pardir, 'masking.py'))
+    _load(TARGETS_MODULE, 'targets.py')
     _load(CORE_MODULE, 'plugin_base.py')
+    for helper in ADAPTER_HELPERS.get(runner, ()):
+        _load('audit_alembic_%s' % helper, '%s.py' % helper)
     return _load('audit_alembic_%splugin' % runner, '%splugin.py' % runner)

@@ -1,21 +1,30 @@
-"""nose2 adapter: translates nose2 events into calls on the shared core.
+"""nose2 adapter: translates nose2 events into calls on the shared core,
+and owns the run's processes.
+
+Besides the events, it reads nose-style test names, makes the copies of
+``__backend__`` classes that ``--all-targets`` runs, and looks after the
+processes: SIGTERM stops a run as Ctrl-C does, the databases are dropped
+at exit, and the worker processes of nose2's ``mp`` plugin are stopped
+and waited for when a run ends early, or end it when one dies.
 
 Loaded by ``sqla_nose.py`` through :mod:`bootstrap`, never imported as
 part of the package.
 """
-import importlib
-import importlib.util
+import atexit
 import logging
 import multiprocessing
 import os
+import signal
 import sys
 import time
 
 from nose2.events import Plugin
 
 if __package__:
+    from . import noseselect
     from . import plugin_base
 else:
+    import audit_alembic_noseselect as noseselect
     import audit_alembic_plugin_base as plugin_base
 
 
@@ -24,54 +33,6 @@ def fail(message, code=2):
     print('%s: error: %s' % (os.path.basename(sys.argv[0]), message),
           file=sys.stderr)
     sys.exit(code)
-
-
-def normalize_name(name, test_dir=os.path.join(plugin_base.ROOT, 'test')):
-    """A test name as nose users type it, as the dotted name nose2 takes.
-
-    ``mod:Class.method`` becomes ``mod.Class.method``.  A directory or
-    file path (``audit/``, ``audit``, ``audit/test_api.py``) is looked up
-    relative to the current directory, then to ``test/``, then to the
-    checkout root, and becomes its module name.
-    """
-    looks_dotted = '.' in name or ':' in name
-    if '/' not in name and os.sep not in name and not name.endswith('.py') \
-            and (looks_dotted or not os.path.isdir(
-                os.path.join(test_dir, name))):
-        return name.replace(':', '.')
-    for base in (os.getcwd(), test_dir, plugin_base.ROOT):
-        path = os.path.abspath(os.path.join(base, name))
-        relative = os.path.relpath(path, plugin_base.ROOT)
-        if os.path.exists(path) and not relative.startswith(os.pardir):
-            return os.path.splitext(relative)[0].replace(os.sep, '.')
-    return name
-
-
-def name_exists(name):
-    """Whether a dotted name refers to a module or an object in one.
-
-    Imports the module part of a dotted name; import errors other than a
-    missing module count as existing, for nose2 to report in full.
-    """
-    parts = name.split('.')
-    for end in range(len(parts), 0, -1):
-        module_name = '.'.join(parts[:end])
-        try:
-            found = importlib.util.find_spec(module_name) is not None
-        except (ImportError, ValueError):
-            found = False
-        if not found:
-            continue
-        try:
-            obj = importlib.import_module(module_name)
-        except Exception:
-            return True
-        for attribute in parts[end:]:
-            if not hasattr(obj, attribute):
-                return False
-            obj = getattr(obj, attribute)
-        return True
-    return False
 
 
 class AuditAlembicPlugin(Plugin):
@@ -87,6 +48,9 @@ class AuditAlembicPlugin(Plugin):
         plugin_base.setup_options(group.add_argument)
         self.test_names = {}  # as nose2 takes them -> as typed
         self.begun = False
+        self.collect_ignore = [
+            os.path.join(noseselect.ROOT, path)
+            for path in self.config.as_list('collect-ignore', [])]
 
     def handleArgs(self, event):
         try:
@@ -96,14 +60,26 @@ class AuditAlembicPlugin(Plugin):
         if message is not None:
             print(message)
             sys.exit(0)
+        # nose2's own console handler on the root logger (logging.basicConfig)
+        # would show the --log-* records a second time.
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(plugin_base.NotShownTwice())
         names = event.args.testNames
-        self.test_names = dict(zip(map(normalize_name, names), names))
+        self.test_names = dict(zip(map(noseselect.normalize_name, names),
+                                   names))
         names[:] = self.test_names
+
+    def matchDirPath(self, event):
+        if noseselect.passed_by(event.path, self.test_names,
+                                self.collect_ignore):
+            event.handled = True
+            return False
+        return None
 
     def loadTestsFromNames(self, event):
         # The first hook after coverage starts (in createTests).
         missing = [typed for name, typed in self.test_names.items()
-                   if not name_exists(name)]
+                   if not noseselect.name_exists(name)]
         if missing:
             fail('no test matches %s' % ', '.join(map(repr, missing)))
         self.begin()
@@ -113,6 +89,7 @@ class AuditAlembicPlugin(Plugin):
         if self.begun:
             return
         self.begun = True
+        at_exit(finish)
         try:
             plugin_base.post_begin(used=self.used_targets())
             plugin_base.drop_first()
@@ -122,13 +99,13 @@ class AuditAlembicPlugin(Plugin):
     def used_targets(self):
         """How many targets tests use: the first, or all with
         --all-targets."""
-        return None if plugin_base._options.all_targets else 1
+        return None if plugin_base.options.all_targets else 1
 
     def createdTestSuite(self, event):
         if self.test_names and not event.suite.countTestCases():
             fail('no tests found in %s'
                  % ', '.join(map(repr, self.test_names.values())))
-        if plugin_base._options.all_targets:
+        if plugin_base.options.all_targets:
             add_target_copies(event.suite)
 
     def startTestRun(self, event):
@@ -138,25 +115,77 @@ class AuditAlembicPlugin(Plugin):
         if self.session.verbosity > 1:
             print(plugin_base.describe_targets(), file=sys.stderr)
 
+    def startTest(self, event):
+        # nose2 (0.16) prints a test's name again with its outcome unless
+        # the result says the test started; the mp plugin replays a
+        # worker's startTest here without saying so.  (Set once, the flag
+        # stays set, as in a run without workers.)
+        event.result.test_started = True
+
     def wasSuccessful(self, event):
         if getattr(self, 'crash_watch', None) and self.crash_watch.crashed:
             event.success = False
 
     def afterTestRun(self, event):
         # Also drops what a crashed worker of this run left behind.
-        plugin_base.finish()
+        finish()
 
     def registerInSubprocess(self, event):
         event.pluginClasses.append(type(self))
 
     def startSubprocess(self, event):
+        # A worker, forked from the run (its exit hooks and SIGTERM
+        # handling inherited): targets of its own, named after the run's
+        # process id, inherited too.
+        from audit_alembic.testing import config
+        for target in config.targets:
+            if target.engine is not None:
+                target.engine.dispose(close=False)  # the parent's connections
         try:
-            plugin_base.start_worker(self.used_targets())
+            plugin_base.post_begin(self.used_targets())
         except plugin_base.UsageError as err:
             fail(err)
 
     def stopSubprocess(self, event):
         plugin_base.finish()
+
+
+def at_exit(function):
+    """Run ``function`` at exit; make SIGTERM stop the run as Ctrl-C
+    does (nose2 lets that through), so that it runs then too."""
+    atexit.register(function)
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _interrupt)
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt('terminated')
+
+
+def finish():
+    """Stop this process's workers, then drop what the run made (the
+    core's :func:`~plugin_base.finish`)."""
+    stop_workers()
+    plugin_base.finish()
+
+
+#: Seconds the run waits for each worker it stops to end.
+WORKER_STOP_TIMEOUT = 10
+
+
+def stop_workers():
+    """Stop the worker processes (nose2's ``mp``) still running when the
+    run ends early (SIGTERM, Ctrl-C), and wait for them, so that none
+    makes a database after the run drops what its workers left.  (A
+    worker has none.)"""
+    workers = multiprocessing.active_children()
+    for worker in workers:
+        worker.terminate()
+    for worker in workers:
+        worker.join(WORKER_STOP_TIMEOUT)
+        if worker.is_alive():
+            worker.kill()
+            worker.join()
 
 
 #: The logger of nose2's multiprocess plugin.
@@ -204,25 +233,17 @@ class WorkerCrashWatch(logging.Filter):
 
 def add_target_copies(suite):
     """Add a copy of each ``__backend__`` test bound to every target but
-    the first, as class ``ClassName_<target>`` of the same module."""
+    the first, as class ``ClassName_<target>`` of the same module (the
+    test itself runs against the first)."""
     import unittest
     from audit_alembic.testing import config
     copies = []
     for test in list(_flatten(suite)):
         cls = type(test)
-        if not getattr(cls, '__backend__', False) or \
-                '__target__' in vars(cls):
-            continue
-        module = sys.modules[cls.__module__]
-        for target in config.targets[1:]:
-            name = '%s_%s' % (cls.__name__, target.label)
-            per_target = getattr(module, name, None)
-            if per_target is None:
-                per_target = type(name, (cls,), {
-                    '__target__': target.label, '__module__': cls.__module__,
-                    '__qualname__': name})
-                setattr(module, name, per_target)
-            copies.append(per_target(test._testMethodName))
+        for per_target in plugin_base.generate_sub_tests(
+                cls, sys.modules[cls.__module__], config.targets[1:]):
+            if per_target is not cls:
+                copies.append(per_target(test._testMethodName))
     suite.addTests(unittest.TestSuite(copies))
 
 

@@ -1,42 +1,38 @@
 """The runner-agnostic core of the test plugins.
 
 Options are declared once, in :data:`OPTIONS`; each runner adapter hands
-them to its own parser.  Work is split in two phases, as in SQLAlchemy's
-test plugin:
+them to its own parser, and :func:`pre_begin` keeps what it parsed in
+:data:`options`.  Work is split in two phases, as in SQLAlchemy's test
+plugin:
 
 * :func:`pre_begin`, before coverage starts: configure logging, read the
-  ``[db]`` aliases, resolve and check the requested targets.  Nothing from
-  :mod:`audit_alembic` is imported (its ``paths.py`` and ``masking.py``
-  are loaded by file path).
+  ``[db]`` aliases, resolve and check the requested targets (see
+  :mod:`targets`).  Nothing from :mod:`audit_alembic` is imported (its
+  ``paths.py`` and ``masking.py`` are loaded by file path).
 * :func:`post_begin`, after coverage starts: connect to the targets,
-  honour ``--dropfirst`` and publish them in
-  :mod:`audit_alembic.testing.config`.
+  give each a database of its own and publish them in
+  :mod:`audit_alembic.testing.config`; :func:`drop_first` honours
+  ``--dropfirst``, :func:`finish` drops what the run made.
 
-Bad input raises :class:`UsageError`, whose message is one line fit to
-show the user; adapters print it and exit nonzero.
+:func:`generate_sub_tests` makes the per-target copies of ``__backend__``
+test classes that both runners collect.  The adapters own their
+processes: signals, exit hooks and worker processes.  Bad input raises
+:class:`UsageError`; adapters print its one line and exit nonzero.
 """
-import configparser
+import inspect
 import logging
 import os
-import re
 import sys
 
 if __package__:
-    from ... import masking
-    from ... import paths
+    from . import targets
 else:
-    import audit_alembic_masking as masking
-    import audit_alembic_paths as paths
+    import audit_alembic_plugin_targets as targets
 
-#: The checkout root, where setup.cfg, test.cfg and test/ are.
-ROOT = paths.PACKAGE_ROOT
-CONFIG_FILES = ('setup.cfg', 'test.cfg')
 GROUP = 'audit-alembic'
 GROUP_DESCRIPTION = 'Database targets and logging for the Audit-Alembic suite'
-
-
-class UsageError(Exception):
-    """Bad input from the command line or a config file; one-line message."""
+#: Bad input; raised by :mod:`targets` too.
+UsageError = targets.UsageError
 
 
 def _target(kind):
@@ -83,6 +79,13 @@ OPTIONS = [
         help='show the DEBUG records of LOGGER on the console (repeatable)')),
 ]
 
+#: The parsed options of this run (the runner's own namespace), set by
+#: :func:`pre_begin`.
+options = None
+#: ``(label, URL)`` of every target the options name, set by
+#: :func:`pre_begin`.
+requested_targets = []
+
 
 def setup_options(make_option):
     """Declare every option through ``make_option(*flags, **keywords)``."""
@@ -90,81 +93,22 @@ def setup_options(make_option):
         make_option(*flags, **keywords)
 
 
-def mask(url):
-    """``url`` with its passwords replaced by ``***``."""
-    return masking.masked(url)
+#: The attribute the ``--log-*`` console handler sets on what it shows.
+SHOWN = 'audit_alembic_on_console'
 
 
-def read_aliases(root=ROOT):
-    """The ``[db]`` aliases of setup.cfg, overridden by test.cfg."""
-    parser = configparser.ConfigParser(interpolation=None)
-    for name in CONFIG_FILES:
-        path = os.path.join(root, name)
-        try:
-            parser.read(path, encoding='utf-8')
-        except configparser.Error as err:
-            raise UsageError('malformed %s: %s' % (name, _config_problem(err)))
-        except UnicodeDecodeError as err:
-            raise UsageError('cannot read %s: not UTF-8 text (byte %d)'
-                             % (name, err.start)) from None
-    return dict(parser.items('db')) if parser.has_section('db') else {}
+class _MarkShown(logging.Filter):
+    def filter(self, record):
+        setattr(record, SHOWN, True)
+        return True
 
 
-def _config_problem(err):
-    from audit_alembic.database import config_problem  # the run ends here
-    return config_problem(err)
+class NotShownTwice(logging.Filter):
+    """For another console handler (nose2 puts one on the root logger):
+    leaves out the records the ``--log-*`` handler has shown."""
 
-
-def format_aliases(aliases):
-    """The ``--dbs`` listing."""
-    width = max([len(name) for name in aliases] + [10])
-    lines = ['Available --db options (use --dburi to override)']
-    lines += ['%*s    %s' % (width, name, mask(url))
-              for name, url in sorted(aliases.items())]
-    return '\n'.join(lines)
-
-
-def resolve_targets(requested, aliases):
-    """Turn ``--db``/``--dburi`` values, in command-line order, into
-    ``(label, URL)`` pairs; labels are unique identifiers."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-    requested = requested or [('db', 'default')]
-    targets, labels = [], set()
-    for kind, value in requested:
-        if kind == 'db':
-            if value not in aliases:
-                raise UsageError('unknown --db alias %r; valid aliases: %s'
-                                 % (value, ', '.join(sorted(aliases))))
-            label, raw, source = value, aliases[value], '[db] alias %r' % value
-        else:
-            label, raw, source = None, value, '--dburi'
-        if masking.password_holds_at(raw):
-            raise UsageError(
-                "malformed %s: %r: an @ follows its password; write an @ in "
-                "a user name, password or query value as %%40"
-                % (source, mask(raw)))
-        try:
-            url = make_url(raw)
-        except (ArgumentError, ValueError):  # ValueError: a bad port
-            raise UsageError('malformed %s: %r is not a SQLAlchemy URL'
-                             % (source, mask(raw))) from None
-        except ValueError as err:  # e.g. a port that is not a number
-            raise UsageError('malformed %s %r: %s' % (
-                source, mask(raw), _hide(err, raw))) from None
-        label = re.sub(r'\W+', '_', label or url.get_backend_name())
-        base, n = label, 1
-        while label in labels:
-            n += 1
-            label = '%s_%d' % (base, n)
-        labels.add(label)
-        targets.append((label, url))
-    return targets
-
-
-def _hide(err, raw):
-    from audit_alembic.database import hide_passwords
-    return hide_passwords(' '.join(str(err).split()))
+    def filter(self, record):
+        return not getattr(record, SHOWN, False)
 
 
 def configure_logging(log_info, log_debug, stream=None):
@@ -176,6 +120,7 @@ def configure_logging(log_info, log_debug, stream=None):
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(
         logging.Formatter('%(levelname)s %(name)s %(message)s'))
+    handler.addFilter(_MarkShown())
     for names, level in ((log_info, logging.INFO), (log_debug, logging.DEBUG)):
         for name in names or ():
             logger = logging.getLogger(name)
@@ -184,78 +129,46 @@ def configure_logging(log_info, log_debug, stream=None):
                 logger.addHandler(handler)
 
 
-#: Targets resolved by pre_begin, handed to post_begin.
-_targets = []
-_options = None
-
-
-def pre_begin(options):
+def pre_begin(parsed):
     """Phase one; returns a message to print and exit 0 with, or None."""
-    global _options
-    _options = options
+    global options
+    options = parsed
     configure_logging(options.log_info, options.log_debug)
-    aliases = read_aliases()
+    aliases = targets.read_aliases()
     if options.list_dbs:
-        return format_aliases(aliases) + list_leftovers(aliases)
-    _targets[:] = resolve_targets(options.targets, aliases)
+        return targets.format_aliases(aliases) + \
+            targets.list_leftovers(aliases)
+    requested_targets[:] = targets.resolve_targets(options.targets, aliases)
     return None
 
 
-def list_leftovers(aliases):
-    """Lines naming leftover per-run databases of killed runs on the
-    servers and SQLite files of the aliases; '' if there are none."""
-    from audit_alembic.testing import provision
-    seen, lines = set(), []
-    for name in sorted(aliases):
-        try:
-            (label, url), = resolve_targets([('db', name)], aliases)
-        except UsageError:
-            continue  # listed above; not a URL whose server can be asked
-        key = (url.get_backend_name(), url.host, url.port,
-               url.database if url.get_backend_name() == 'sqlite' else None)
-        if key in seen:
-            continue
-        seen.add(key)
-        names = provision.reachable_leftovers(url)
-        if names:
-            lines.append('Leftover per-run databases on %s (drop them with '
-                         '--dropfirst): %s' % (mask(url), ', '.join(names)))
-    return ''.join('\n' + line for line in lines)
-
-
-def post_begin(used=None, create=True):
+def post_begin(used=None):
     """Phase two: connect and move each target used into a database of
     its own, publish the targets.
 
     ``used`` is how many targets tests use (None: all); only those are
-    connected.  With ``create`` false (a parallel run's controller) the
-    targets are only connected.
+    connected.  Adapters arrange for :func:`finish` to run at exit
+    first: it drops what this call made, also if it fails half-way.
     """
     from audit_alembic.testing import config
     from audit_alembic.testing import provision
-    targets = [provision.Target(label, url)
-               for label, url in _targets[:used]]
-    for target in targets:
-        if create:
-            provision.own_sqlite_file(target)
+    run_targets = [provision.Target(label, url)
+                   for label, url in requested_targets[:used]]
+    for target in run_targets:
+        provision.own_file_database(target)
     try:
-        config.set_targets(provision.connect_all(targets))
+        config.set_targets(provision.connect_all(run_targets))
+        for target in config.targets:
+            provision.create_own_database(target, warn=provision.warn)
     except provision.TargetError as err:
         raise UsageError(str(err)) from None
-    _at_exit(finish)
-    if create:
-        try:
-            for target in config.targets:
-                provision.create_own_database(target, warn=provision.warn)
-        except provision.TargetError as err:
-            raise UsageError(str(err)) from None
 
 
 def drop_first():
     """Honour --dropfirst on the targets tests use."""
     from audit_alembic.testing import config
     from audit_alembic.testing import provision
-    if not _options.dropfirst:
+    if not options.dropfirst:
         return
     for target in config.targets:
         try:
@@ -264,40 +177,19 @@ def drop_first():
             else:
                 message = provision.drop_all_tables(target)
         except Exception as err:
-            from audit_alembic.database import describe_error
+            from audit_alembic.errors import describe_error
             raise UsageError('--dropfirst failed on %s: %s' % (
                 target.safe_url, describe_error(err, target.url))) from None
         print(message, file=sys.stderr)
 
 
-_exit_hooks = []
-
-
-def _at_exit(function):
-    """Run ``function`` at exit, also on SIGTERM, once."""
-    import atexit
-    import signal
-    if function in _exit_hooks:
-        return
-    _exit_hooks.append(function)
-    atexit.register(function)
-    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
-        # Stop the run as Ctrl-C does; test runners let that through.
-        signal.signal(signal.SIGTERM, _interrupt)
-
-
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt('terminated')
-
-
 def finish():
     """Drop the databases this process created; in the process that
-    started the run, also those its workers left (crashed ones too)."""
+    started the run, also those its workers left (crashed ones too).
+    Safe to call again."""
     from audit_alembic.testing import config
     from audit_alembic.testing import provision
     started_run = provision.RUN_PID == os.getpid()
-    if started_run:
-        _stop_workers()
     for target in config.targets:
         try:
             provision.drop_own_database(target)
@@ -309,37 +201,37 @@ def finish():
                   file=sys.stderr)
 
 
-#: Seconds the run waits for each worker it stops to end.
-WORKER_STOP_TIMEOUT = 10
+def is_backend_class(obj):
+    """Whether ``obj`` is a test class to run once per target: it sets
+    ``__backend__`` and is not bound to a target already."""
+    return inspect.isclass(obj) and bool(getattr(obj, '__backend__', False)) \
+        and '__target__' not in vars(obj)
 
 
-def _stop_workers():
-    """Stop the worker processes (nose2's ``mp``) still running when the
-    run ends early (SIGTERM, Ctrl-C), and wait for them, so that none
-    makes a database after the run drops what its workers left."""
-    import multiprocessing
-    workers = multiprocessing.active_children()
-    for worker in workers:
-        worker.terminate()
-    for worker in workers:
-        worker.join(WORKER_STOP_TIMEOUT)
-        if worker.is_alive():
-            worker.kill()
-            worker.join()
+def generate_sub_tests(cls, module, run_targets):
+    """The test classes to run for ``cls``.
 
-
-def start_worker(used=None):
-    """In a worker process forked from the run: set up targets of its
-    own (their names carry the run's process id, inherited)."""
-    from audit_alembic.testing import config
-    for target in config.targets:
-        if target.engine is not None:
-            target.engine.dispose(close=False)  # the parent's connections
-    post_begin(used)
+    For a ``__backend__`` class (see :func:`is_backend_class`), a subclass
+    per target of ``run_targets``, named ``<Class>_<label>`` and bound to
+    that target by its label (which each process, workers too, resolves
+    to a target of its own); each is set on ``module``, where runners look
+    classes up by name, and one made earlier is reused.  For any other
+    class, ``cls`` itself.
+    """
+    if not is_backend_class(cls):
+        yield cls
+        return
+    for target in run_targets:
+        name = '%s_%s' % (cls.__name__, target.label)
+        per_target = getattr(module, name, None)
+        if per_target is None:
+            per_target = type(name, (cls,), {
+                '__target__': target.label, '__module__': cls.__module__,
+                '__qualname__': name})
+            setattr(module, name, per_target)
+        yield per_target
 
 
 def describe_targets():
     """One line naming the targets, passwords masked."""
-    return 'Database target%s: %s' % (
-        's' if len(_targets) > 1 else '',
-        ', '.join('%s (%s)' % (label, mask(url)) for label, url in _targets))
+    return targets.describe(requested_targets)

@@ -1,11 +1,13 @@
-"""pytest adapter: translates pytest hooks into calls on the shared core.
+"""pytest adapter: translates pytest hooks into calls on the shared core,
+and owns the run's processes.
 
 ``test/conftest.py`` loads it through :mod:`bootstrap` and re-exports its
 hooks.  A test class with ``__backend__ = True`` is collected once per
 target, as ``ClassName_<target>``; other tests run against the first.
+SIGTERM stops a run as Ctrl-C does; under pytest-xdist the process that
+started the run passes it on to its workers.
 """
 import atexit
-import inspect
 import os
 import shutil
 import signal
@@ -79,13 +81,22 @@ def pytest_sessionstart(session):
         from audit_alembic.testing import provision
         provision.set_run_pid(os.getppid())
         _register_worker(os.getppid())
+    atexit.register(plugin_base.finish)
+    if _is_controller(session.config):
+        signal.signal(signal.SIGTERM, _terminate_workers)
+    elif signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _interrupt)
     try:
         plugin_base.post_begin()
         if _is_controller(session.config):
             plugin_base.drop_first()  # it collects nothing
-            signal.signal(signal.SIGTERM, _terminate_workers)
     except plugin_base.UsageError as err:
         raise pytest.UsageError(str(err)) from None
+
+
+def _interrupt(signum, frame):
+    """SIGTERM: stop as Ctrl-C does (pytest lets that through)."""
+    raise KeyboardInterrupt('terminated')
 
 
 def _workers_folder(run_pid):
@@ -153,16 +164,10 @@ def pytest_report_header(config):
 @pytest.hookimpl(tryfirst=True)
 def pytest_pycollect_makeitem(collector, name, obj):
     """Collect a ``__backend__`` class once per target."""
-    if not (inspect.isclass(obj) and getattr(obj, '__backend__', False)
-            and '__target__' not in vars(obj)):
+    if not plugin_base.is_backend_class(obj):
         return None
     from audit_alembic.testing import config
-    items = []
-    for target in config.targets:
-        per_target = type('%s_%s' % (name, target.label), (obj,),
-                          {'__target__': target, '__module__': obj.__module__})
-        # pytest finds a class by name in its module.
-        setattr(collector.obj, per_target.__name__, per_target)
-        items.append(collector.ihook.pytest_pycollect_makeitem(
-            collector=collector, name=per_target.__name__, obj=per_target))
-    return items
+    return [collector.ihook.pytest_pycollect_makeitem(
+        collector=collector, name=per_target.__name__, obj=per_target)
+        for per_target in plugin_base.generate_sub_tests(
+            obj, collector.obj, config.targets)]

@@ -1,23 +1,19 @@
-"""Finding and opening the database the command line works on.
+"""Opening a database with care: the driver checked first, a timeout for a
+silent server, and every failure a one-line
+:class:`~audit_alembic.exc.CommandError` with passwords masked.
 
-The URL comes from the command line or from ``sqlalchemy.url`` of an
-Alembic config file.  Every failure becomes a one-line
-:class:`~audit_alembic.exc.CommandError` whose URLs have their password
-masked.
+Used by the command line and the test runner alike; the URLs come from
+them.  SQLAlchemy is imported inside the functions.
 """
-import configparser
 import contextlib
 import os
-import pathlib
-import re
 import threading
 
 from . import compat
+from . import dialects
+from .errors import describe_error
 from .exc import CommandError
-from .masking import hide_passwords
-from .masking import hide_secrets
 from .masking import masked
-from .masking import password_holds_at
 
 #: Seconds to wait for a database server before giving up.
 CONNECT_TIMEOUT = 10
@@ -46,68 +42,6 @@ DRIVER_PACKAGES = {
 }
 URL_EXAMPLES = ('e.g. sqlite:///app.db or '
                 'postgresql+psycopg://user:password@host/dbname')
-
-
-def parse_url(text, source):
-    """The SQLAlchemy URL in ``text``; ``source`` says where it came from.
-
-    :raise CommandError: if it is not a URL.
-    """
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-    text = text.strip()
-    if password_holds_at(text):
-        raise CommandError(
-            'malformed URL %r in %s: an @ follows its password; write an '
-            "@ in a user name, password or query value as %%40"
-            % (masked(text), source))
-    try:
-        return make_url(text)
-    except (ArgumentError, ValueError) as err:
-        # The message of a ValueError may quote the password.
-        reason = (' (the port is not a number)' if str(err).startswith(
-            'invalid literal for int()') else '')
-        raise CommandError('malformed URL %r in %s%s; expected a SQLAlchemy '
-                           'URL, %s' % (masked(text), source, reason,
-                                        URL_EXAMPLES)) from None
-
-
-def url_from_config(path, section):
-    """``sqlalchemy.url`` of section ``section`` of Alembic config ``path``.
-
-    Read the way Alembic reads it, with ``%(here)s`` standing for the
-    file's directory.
-
-    :raise CommandError: if the file, the section or the option is
-        missing or unreadable.
-    """
-    if not os.path.isfile(path):
-        raise CommandError(
-            'no Alembic config file %s; pass -c FILE, or --url URL'
-            % _show_path(path))
-    here = pathlib.Path(path).absolute().parent.as_posix()
-    parser = configparser.ConfigParser({'here': here})
-    try:
-        parser.read(path, encoding='utf-8')
-        if not parser.has_section(section):
-            raise CommandError(
-                '%s has no [%s] section; name the section with -n NAME'
-                % (_show_path(path), section))
-        raw = parser.get(section, 'sqlalchemy.url', fallback='').strip()
-    except configparser.InterpolationError as err:
-        # Its message quotes the value, which may hold a password.
-        raise CommandError(
-            'cannot read %s: bad %%-interpolation in option %s of [%s] '
-            '(write a literal %% as %%%%)'
-            % (_show_path(path), err.option, err.section)) from None
-    except (configparser.Error, UnicodeDecodeError) as err:
-        raise CommandError('cannot read %s: %s' % (
-            _show_path(path), config_problem(err))) from None
-    if not raw:
-        raise CommandError(
-            '%s has no sqlalchemy.url in its [%s] section; add one, or pass '
-            '--url URL' % (_show_path(path), section))
-    return parse_url(raw, 'sqlalchemy.url of %s' % _show_path(path))
 
 
 def create_engine(url, **kw):
@@ -155,15 +89,10 @@ def check_sqlite_file(url):
 
     SQLite would silently create an empty one.
     """
-    if url.get_backend_name() != 'sqlite':
-        return
-    name = url.database
-    if not name or name == ':memory:' or name.startswith('file:') or \
-            url.query.get('mode') == 'memory':
-        return
-    if not os.path.isfile(name):
+    name = dialects.sqlite_file(url)
+    if name is not None and not os.path.isfile(name):
         raise CommandError('cannot connect to %s: no such database file %s'
-                           % (masked(url), _show_path(name)))
+                           % (masked(url), show_path(name)))
 
 
 @contextlib.contextmanager
@@ -208,7 +137,7 @@ def wait_for_server(engine, timeout=None):
             outcome.append(None)
         except Exception as err:  # drivers raise more than DBAPIError
             outcome.append(err)
-    if url.get_backend_name() == 'sqlite':
+    if not dialects.has_a_server(url):
         attempt()  # a file: nothing to wait for, and threads see other DBs
     else:
         thread = threading.Thread(target=attempt, daemon=True)
@@ -223,31 +152,7 @@ def wait_for_server(engine, timeout=None):
             masked(url), describe_error(outcome[0], url)))
 
 
-def describe_error(err, url):
-    """The driver's message for ``err`` on one line, passwords hidden."""
-    return hide_secrets(_one_line(getattr(err, 'orig', None) or err), url)
-
-
-def _one_line(err):
-    return ' '.join(line.strip() for line in str(err).splitlines()
-                    if line.strip())
-
-
-def _show_path(path):
+def show_path(path):
+    """``path`` as messages show it: relative ones from ``./``."""
     return os.path.normpath(path) if os.path.isabs(path) else \
         os.path.join(os.curdir, os.path.normpath(path))
-
-
-def config_problem(err):
-    """A :mod:`configparser` error in one line: the line number and what
-    is wrong there, passwords hidden."""
-    if isinstance(err, configparser.MissingSectionHeaderError):
-        return hide_passwords('line %d: no [section] header before %s' % (
-            err.lineno, err.line.strip()))
-    if isinstance(err, configparser.ParsingError) and err.errors:
-        lineno, line = err.errors[0]
-        return hide_passwords(
-            'line %d: cannot parse %s' % (lineno, line.strip()))
-    message = re.sub(r"^While reading from .*?\[line\s+(\d+)\]: ",
-                     r'line \1: ', _one_line(err))
-    return hide_passwords(message)

@@ -1,0 +1,186 @@
+"""The rows of a history table written out: an aligned table, JSON or
+CSV.
+
+Each writer takes the table (for its column names and types), an
+iterable of row batches and a text stream, and writes as the batches
+come, so that memory use does not grow with the number of rows.
+"""
+import csv
+import json
+
+from ...values import CHANGE_TIME_COLUMN as CHANGE_TIME
+from ...values import DETAIL_COLUMNS
+from ...values import DIRECTION_COLUMN as DIRECTION
+from ...values import DURATION_COLUMN
+from ...values import ERROR_COLUMN
+from ...values import HOST_COLUMN
+from ...values import ID_COLUMN as ID
+from ...values import NEW_VERSION_COLUMN as NEW_VERSION
+from ...values import OLD_VERSION_COLUMN as OLD_VERSION
+from ...values import OPERATION_COLUMN as KIND
+from ...values import OS_USER_COLUMN
+from ...values import RUN_ID_COLUMN
+from ...values import STATUS_COLUMN
+from ...values import USER_VERSION_COLUMN as USER_VERSION
+from ..layout import TableLayout
+from . import table as aligned
+from .text import arrow
+from .text import duration
+from .text import escaped
+from .text import one_line
+from .text import plain
+from .text import stored_revisions
+from .text import unicode_ok
+from .text import utc_iso
+from .text import utc_to_the_second
+
+#: Rows per aligned block of table output.
+BATCH_SIZE = 1000
+#: How much of a run id and of an error the table shows, unless asked
+#: for every column in full.
+RUN_ID_SHOWN = 8
+ERROR_SHOWN = 60
+
+
+def write_table(table, batches, out, layout=None, all_columns=False):
+    """Write the rows as an aligned table: id, time, direction, kind,
+    from -> to, user version, then any other columns (``layout``, a
+    :class:`~..layout.TableLayout`, names them; by default as
+    ``Auditor.create`` does).  Of the detail columns, only the status,
+    the run (its id's start), the duration, who ran the step and where,
+    and the start of the error are shown, unless ``all_columns``.
+
+    Columns are as wide as their widest value in the first
+    :data:`BATCH_SIZE` rows; later rows only ever widen them.
+    """
+    headers, cells = _table_layout(table, arrow(out),
+                                   layout or TableLayout(), all_columns)
+    aligned.write_table(
+        out, headers,
+        ([[cell(row) for cell in cells] for row in batch]
+         for batch in batches),
+        right=[header == ID for header in headers])
+
+
+def _table_layout(table, arrow, layout, all_columns=False):
+    """Headers, and a function per header turning a row into its cell."""
+    names = [column.name for column in table.columns]
+    position = {name: i for i, name in enumerate(names)}
+    headers, cells, shown = [], [], set()
+
+    def add(header, cell, *columns):
+        headers.append(header)
+        cells.append(cell)
+        shown.update(columns)
+
+    def at(role):
+        return position.get(layout.name(role))
+
+    def text_of(i):
+        return lambda row: escaped(row[i])
+
+    if at(ID) is not None:
+        add(ID, text_of(at(ID)), at(ID))
+    if at(CHANGE_TIME) is not None:
+        add('time (UTC)', lambda row, i=at(CHANGE_TIME):
+            utc_to_the_second(row[i]), at(CHANGE_TIME))
+    if at(DIRECTION) is not None:
+        add('direction', text_of(at(DIRECTION)), at(DIRECTION))
+    if at(KIND) is not None:
+        add('kind', text_of(at(KIND)), at(KIND))
+    if at(OLD_VERSION) is not None and at(NEW_VERSION) is not None:
+        old, new = at(OLD_VERSION), at(NEW_VERSION)
+        separator = layout.separator
+        add('from %s to' % arrow,
+            lambda row: '%s %s %s' % (
+                stored_revisions(row[old], separator), arrow,
+                stored_revisions(row[new], separator)),
+            old, new)
+    if at(USER_VERSION) is not None:
+        add('user version', text_of(at(USER_VERSION)), at(USER_VERSION))
+    details = STATUS_COLUMN in position and RUN_ID_COLUMN in position
+    if details and not all_columns:
+        _add_details(add, position.get, shown)
+    for index, name in enumerate(names):
+        if index not in shown:
+            add(escaped(name), text_of(index), index)
+    return headers, cells
+
+
+def _add_details(add, at, shown):
+    """The cells summing up the detail columns of a table made with
+    ``details=True``; the others of them are hidden."""
+    def text_of(i, most=None):
+        return lambda row: escaped(row[i])[:most]
+
+    add('status', text_of(at(STATUS_COLUMN)))
+    add('run', text_of(at(RUN_ID_COLUMN), RUN_ID_SHOWN))
+    if at(DURATION_COLUMN) is not None:
+        add('took', lambda row, i=at(DURATION_COLUMN): duration(row[i]))
+    user, host = at(OS_USER_COLUMN), at(HOST_COLUMN)
+    if user is not None and host is not None:
+        add('by', lambda row: '@'.join(
+            escaped(row[i]) for i in (user, host) if row[i] is not None))
+    if at(ERROR_COLUMN) is not None:
+        add('error', lambda row, i=at(ERROR_COLUMN): escaped(one_line(
+            row[i], most=ERROR_SHOWN, first=True)))
+    shown.update(at(name) for name in DETAIL_COLUMNS)
+
+
+def _converters(table, layout):
+    """A function per column, or None where the value can go out as is."""
+    from sqlalchemy import types
+    converters = []
+    change_time = (layout or TableLayout()).name(CHANGE_TIME)
+    for column in table.columns:
+        if column.name == change_time:
+            converters.append(utc_iso)
+        elif isinstance(column.type, (types.String, types.Integer,
+                                      types.Boolean, types.Float)):
+            converters.append(None)
+        else:
+            converters.append(plain)
+    return converters
+
+
+def _converted(table, batches, layout=None):
+    """The batches of rows as lists of values fit for JSON and CSV."""
+    converters = [(i, convert) for i, convert in enumerate(
+        _converters(table, layout)) if convert is not None]
+    for batch in batches:
+        rows = [list(row) for row in batch]
+        for i, convert in converters:
+            for row in rows:
+                value = row[i]
+                if value is not None:
+                    row[i] = convert(value)
+        yield rows
+
+
+def write_json(table, batches, out, layout=None):
+    """Write the rows as a JSON array of objects, one a line, keyed by
+    column name; times in ISO-8601."""
+    names = [column.name for column in table.columns]
+    encode = json.JSONEncoder(ensure_ascii=not unicode_ok(out),
+                              default=str).encode
+    out.write('[')
+    separator = '\n'
+    for rows in _converted(table, batches, layout):
+        out.write(separator)
+        out.write(',\n'.join([encode(dict(zip(names, row)))
+                              for row in rows]))
+        separator = ',\n'
+    out.write('\n]\n' if separator != '\n' else ']\n')
+
+
+def write_csv(table, batches, out, layout=None):
+    """Write the rows as CSV under a header of column names; times in
+    ISO-8601, NULL as an empty field."""
+    writer = csv.writer(out, lineterminator='\n')
+    writer.writerow([column.name for column in table.columns])
+    for rows in _converted(table, batches, layout):
+        writer.writerows(rows)
+
+
+WRITERS = {'table': write_table, 'json': write_json, 'csv': write_csv}
+FORMATS = tuple(WRITERS)

@@ -1,0 +1,207 @@
+"""Creating, completing and altering the history table in the migrated
+database.
+
+A :class:`TableMaker` creates its table where it is missing and, if
+asked, adds the columns and indexes an existing one lacks, once per
+migration context.  Where DDL would commit the step's transaction
+(MySQL, MariaDB, Oracle), it works on another connection and retries
+(:func:`aside`), since concurrent deploys may race to create the table.
+Where a column cannot be added, :class:`.exc.TableSetupError` names the
+statements that would add it (:func:`setup_statements`).  Offline
+scripts create the table with :func:`create_if_not_exists`.
+"""
+import functools
+import time
+import weakref
+
+from . import dialects
+from . import exc
+from . import logs
+from .errors import first_line
+
+
+#: How many times the history table's creation is tried on a server whose
+#: DDL commits by itself, where concurrent deploys race to create it.
+TABLE_CREATE_ATTEMPTS = 5
+
+
+class TableMaker:
+    """Makes sure ``table`` exists in the database of each migration
+    context, complete (with every column and index of ``table``) if
+    ``complete``."""
+
+    def __init__(self, table, complete=False):
+        self.table = table
+        self.complete = complete
+        # Migration contexts whose table was found complete, or made so.
+        self._completed = weakref.WeakSet()
+
+    def create(self, ctx):
+        """Create the table where it is missing (completing an existing
+        one first, if asked), on ``ctx``'s connection or aside."""
+        self._in_place(ctx, self._create)
+
+    def complete_now(self, ctx):
+        """Add the columns and indexes an existing table lacks, before
+        any step runs (if asked to complete the table)."""
+        if self.complete:
+            self._in_place(ctx, self._complete_table)
+
+    def forget(self):
+        """Forget which tables were found complete: a rollback may have
+        undone what was added."""
+        self._completed.clear()
+
+    def _in_place(self, ctx, make):
+        if dialects.ddl_commits_by_itself(ctx):
+            aside(ctx.connection.engine, make, ctx)
+        else:
+            make(ctx.connection, ctx)
+
+    def _create(self, connection, ctx):
+        if self.complete and ctx not in self._completed:
+            self._complete_table(connection, ctx)
+        self.table.create(connection, checkfirst=True)
+
+    def _complete_table(self, connection, ctx):
+        """Add to an existing table the columns and indexes it lacks."""
+        columns, indexes = missing(connection, self.table)
+        if columns or indexes:
+            complete(connection, self.table, columns, indexes)
+        self._completed.add(ctx)
+
+
+def aside(engine, make, ctx):
+    """``make(connection, ctx)`` on another connection of ``engine``,
+    committed, tried :data:`TABLE_CREATE_ATTEMPTS` times.
+
+    DDL would commit the step's transaction (MySQL, MariaDB, Oracle): the
+    table is made on another connection, so that the step's
+    ``alembic_version`` update still commits only with its row.
+    Concurrent deploys may race to create it: retry a few times.
+    """
+    from sqlalchemy.exc import DBAPIError
+    for attempt in range(TABLE_CREATE_ATTEMPTS):
+        try:
+            with engine.connect() as other:
+                make(other, ctx)
+                other.commit()
+            return
+        except DBAPIError:
+            if attempt == TABLE_CREATE_ATTEMPTS - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+
+
+def missing(connection, table):
+    """The columns and indexes of ``table`` that the table in the
+    database lacks (none if there is no such table)."""
+    from sqlalchemy import inspect
+    inspector = inspect(connection)
+    if not inspector.has_table(table.name, schema=table.schema):
+        return [], []
+    have = {c['name'] for c in inspector.get_columns(
+        table.name, schema=table.schema)}
+    columns = [c for c in table.columns if c.name not in have]
+    have = {i['name'] for i in inspector.get_indexes(
+        table.name, schema=table.schema)}
+    indexes = [i for i in table.indexes if i.name not in have]
+    return columns, indexes
+
+
+def complete(connection, table, columns, indexes):
+    """Add ``columns`` (as nullable) and ``indexes`` to ``table``.
+
+    Another process may be adding them at the same moment: what fails
+    is checked again, and only what is still missing is an error.
+
+    :raise .exc.TableSetupError: if a column cannot be added.
+    """
+    from alembic.operations import Operations
+    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy import Column
+    from sqlalchemy.exc import DBAPIError
+    operations = Operations(MigrationContext.configure(connection))
+    changes = [
+        ('column', column.name, functools.partial(
+            operations.add_column, table.name,
+            Column(column.name, column.type), schema=table.schema))
+        for column in columns] + [
+        ('index', index.name, functools.partial(
+            operations.create_index, index.name, table.name,
+            [column.name for column in index.columns],
+            schema=table.schema))
+        for index in indexes]
+    # Where a failed statement spoils the transaction (PostgreSQL), try
+    # each change in a savepoint.
+    savepoints = (dialects.server(connection.dialect)
+                  .failure_spoils_the_transaction and
+                  connection.in_transaction())
+    lacking = []  # indexes that could not be created
+    for kind, name, change in changes:
+        try:
+            if savepoints:
+                with connection.begin_nested():
+                    change()
+            else:
+                change()
+        except DBAPIError as error:
+            columns_now, indexes_now = missing(connection, table)
+            if kind == 'column' and name in [c.name for c in columns_now]:
+                raise exc.TableSetupError(
+                    'table %s lacks column(s) %s and they could not be '
+                    'added (%s); have its owner run: %s' % (
+                        table.name,
+                        ', '.join(c.name for c in columns_now),
+                        first_line(error.orig), ' '.join(
+                            setup_statements(table, columns_now,
+                                             indexes_now,
+                                             connection.dialect)))) \
+                    from None
+            if kind == 'index' and name in [i.name for i in indexes_now]:
+                lacking.append((name, error))
+        else:
+            logs.auditor().info('added %s %s to table %s', kind, name,
+                                table.name)
+    if lacking:
+        # Indexes only make reading quicker: never a reason to stop.
+        indexes = [i for i in table.indexes if i.name in dict(lacking)]
+        logs.auditor().warning(
+            'table %s lacks index(es) %s and they could not be created '
+            '(%s); the history is recorded without them; have its '
+            'owner run: %s', table.name,
+            ', '.join(i.name for i in indexes),
+            first_line(lacking[0][1].orig), ' '.join(setup_statements(
+                table, [], indexes, connection.dialect)))
+
+
+def create_if_not_exists(table, dialect):
+    """The DDL elements creating ``table`` and its indexes where they do
+    not exist yet, as far as ``dialect`` can say so (MySQL cannot for
+    indexes: they are left out)."""
+    from sqlalchemy.schema import CreateIndex
+    from sqlalchemy.schema import CreateTable
+    elements = [CreateTable(table, if_not_exists=True)]
+    if not dialects.lacks_create_index_if_not_exists(dialect):
+        elements.extend(
+            CreateIndex(index, if_not_exists=True)
+            for index in sorted(table.indexes, key=lambda i: i.name))
+    return elements
+
+
+def alter_statements(table, columns, dialect):
+    """``ALTER TABLE ... ADD COLUMN`` statements adding ``columns`` (as
+    nullable) to ``table`` on ``dialect``, each ending in ``;``."""
+    preparer = dialect.identifier_preparer
+    return ['ALTER TABLE %s ADD COLUMN %s %s;' % (
+        preparer.format_table(table), preparer.quote(column.name),
+        column.type.compile(dialect)) for column in columns]
+
+
+def setup_statements(table, columns, indexes, dialect):
+    """The statements that add ``columns`` (see :func:`alter_statements`)
+    and ``indexes`` to ``table`` on ``dialect``, each ending in ``;``."""
+    from sqlalchemy.schema import CreateIndex
+    return alter_statements(table, columns, dialect) + [
+        '%s;' % str(CreateIndex(index).compile(dialect=dialect)).strip()
+        for index in sorted(indexes, key=lambda i: i.name)]
