@@ -8,8 +8,17 @@ The public names are imported when first used, so that the command line
 starts without loading SQLAlchemy or Alembic.
 """
 import importlib
+from typing import TYPE_CHECKING
+from typing import Any
 
 from . import exc
+
+if TYPE_CHECKING:  # for type checkers: the names __getattr__ gives
+    from .auditor import Auditor as Auditor
+    from .compat import alembic_supports_callback as \
+        alembic_supports_callback
+    from .record import DetailColumnValues as DetailColumnValues
+    from .values import CommonColumnValues as CommonColumnValues
 
 __version__ = '0.3.0'
 
@@ -25,7 +34,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> Any:
     if name in _LAZY:
         value = getattr(importlib.import_module(_LAZY[name], __name__), name)
         globals()[name] = value
@@ -33,5 +42,5 @@ def __getattr__(name):
     raise AttributeError('module %r has no attribute %r' % (__name__, name))
 
 
-def __dir__():
+def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))

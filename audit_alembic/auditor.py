@@ -5,6 +5,14 @@ chain: :mod:`.chain`; failed attempts: :mod:`.failure`).
 """
 import logging
 import weakref
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import Callable
+from typing import Mapping
+from typing import Optional
+from typing import Sequence
+from typing import TypeVar
+from typing import Union
 
 from sqlalchemy import String
 from sqlalchemy import event
@@ -24,7 +32,21 @@ from .offline import OfflineWriter
 from .values import CommonColumnValues
 from .waits import usable
 
+if TYPE_CHECKING:
+    from sqlalchemy import Column
+    from sqlalchemy import MetaData
+    from sqlalchemy import Table
+    from sqlalchemy.engine import Connection
+    from sqlalchemy.types import TypeEngine
+
 log = logging.getLogger(logs.AUDITOR)
+
+#: A row: column name -> value.
+Row = dict[str, Any]
+#: What ``make_row`` may be: a callable taking the hook's keyword
+#: arguments and returning a row, or column name -> constant or callable.
+MakeRow = Union[Callable[..., Mapping[str, Any]], Mapping[str, Any]]
+_AuditorT = TypeVar('_AuditorT', bound='Auditor')
 
 
 class _ConnectionState:
@@ -32,9 +54,9 @@ class _ConnectionState:
     (one per Alembic command run) that know the table exists, and the
     rows held for the innermost (sub)transaction's end."""
 
-    def __init__(self):
-        self.contexts = weakref.WeakSet()
-        self.rows = []
+    def __init__(self) -> None:
+        self.contexts: 'weakref.WeakSet[Any]' = weakref.WeakSet()
+        self.rows: list[Row] = []
 
 
 class Auditor:
@@ -62,8 +84,10 @@ class Auditor:
     in ``env.py``, and call :meth:`run_migrations` there.
     """
 
-    def __init__(self, table, make_row, record_failures=False,
-                 complete_table=False, chain=None):
+    def __init__(self, table: 'Table', make_row: MakeRow,
+                 record_failures: bool = False,
+                 complete_table: bool = False,
+                 chain: Optional[Sequence[str]] = None) -> None:
         if not (callable(make_row) or hasattr(make_row, 'items')):
             raise exc.AuditConstructError(
                 'make_row must be a callable or a dict, not %r' % (make_row,))
@@ -71,8 +95,9 @@ class Auditor:
         self._make_row = make_row
         # What make_row needs, worked out once.
         if not callable(make_row):
-            self._values = [(name, value, callable(value))
-                            for name, value in make_row.items()]
+            self._values: list[tuple[str, Any, bool]] = [
+                (name, value, callable(value))
+                for name, value in make_row.items()]
         self._check_row = schema.row_checker(table)
         self.chain = chain
         self._chain = None if chain is None else ChainWriter(table, chain)
@@ -83,24 +108,27 @@ class Auditor:
         # Built once: SQLAlchemy then reuses its compiled form.
         self._insert = table.insert()
         # What is known of each connection used online (_ConnectionState).
-        self._connections = weakref.WeakKeyDictionary()
+        self._connections: \
+            'weakref.WeakKeyDictionary[Connection, _ConnectionState]' = \
+            weakref.WeakKeyDictionary()
 
     @classmethod
-    def create(cls,
-               user_version,
-               user_version_nullable=False,
-               table_name=values.DEFAULT_TABLE_NAME,
-               metadata=None,
-               extra_columns=(),
-               user_version_column_name=values.USER_VERSION_COLUMN,
-               user_version_type=String(255),
-               direction_column_name=values.DIRECTION_COLUMN,
-               operation_column_name=values.OPERATION_COLUMN,
-               alembic_version_separator=values.DEFAULT_SEPARATOR,
-               alembic_version_column_name=values.NEW_VERSION_COLUMN,
-               prev_alembic_version_column_name=values.OLD_VERSION_COLUMN,
-               change_time_column_name=values.CHANGE_TIME_COLUMN,
-               details=False):
+    def create(cls: type[_AuditorT],
+               user_version: Any,
+               user_version_nullable: bool = False,
+               table_name: str = values.DEFAULT_TABLE_NAME,
+               metadata: Optional['MetaData'] = None,
+               extra_columns: Sequence[tuple['Column[Any]', Any]] = (),
+               user_version_column_name: str = values.USER_VERSION_COLUMN,
+               user_version_type: 'TypeEngine[Any]' = String(255),
+               direction_column_name: str = values.DIRECTION_COLUMN,
+               operation_column_name: str = values.OPERATION_COLUMN,
+               alembic_version_separator: str = values.DEFAULT_SEPARATOR,
+               alembic_version_column_name: str = values.NEW_VERSION_COLUMN,
+               prev_alembic_version_column_name: str = (
+                   values.OLD_VERSION_COLUMN),
+               change_time_column_name: str = values.CHANGE_TIME_COLUMN,
+               details: bool = False) -> _AuditorT:
         """Define the standard history table and an Auditor that fills it.
 
         The table has an integer primary key ``id``; the revision(s) after
@@ -137,7 +165,7 @@ class Auditor:
         return cls(table, column_values, record_failures=details,
                    complete_table=details, chain=chain)
 
-    def make_row(self, **kw):
+    def make_row(self, **kw: Any) -> Row:
         """Build the row for one step from the hook's keyword arguments.
 
         :raise .exc.AuditRuntimeError: if a callable ``make_row`` does not
@@ -157,7 +185,7 @@ class Auditor:
         self._check_row(row)
         return row
 
-    def listen(self, ctx, step, **kw):
+    def listen(self, ctx: Any, step: Any, **kw: Any) -> None:
         """The ``on_version_apply`` hook: record ``step`` in the table.
 
         The row is built and checked first; then it is written on the
@@ -187,7 +215,7 @@ class Auditor:
                       step.source_revision_ids,
                       step.destination_revision_ids, self.table.name)
 
-    def run_migrations(self, context, **kw):
+    def run_migrations(self, context: Any, **kw: Any) -> None:
         """Run the migrations of ``env.py``: call it in place of
         ``with context.begin_transaction(): context.run_migrations(**kw)``.
 
@@ -224,7 +252,8 @@ class Auditor:
             if not callers_transaction:
                 release_lock(ctx.connection)
 
-    def _write_failed_attempt(self, connection, ctx, row):
+    def _write_failed_attempt(self, connection: 'Connection', ctx: Any,
+                              row: Row) -> None:
         """Write the row of a failed attempt (see :mod:`.failure`)."""
         self._ensure_table(ctx)
         # In the caller's transaction, rows held for the steps before
@@ -232,7 +261,7 @@ class Auditor:
         self._write_held_rows(connection)
         self._write(connection, [row])
 
-    def _ensure_table(self, ctx):
+    def _ensure_table(self, ctx: Any) -> _ConnectionState:
         """Create the table where it is missing (or complete it), once
         per context; return the connection's :class:`_ConnectionState`."""
         connection = ctx.connection
@@ -255,7 +284,8 @@ class Auditor:
             state.contexts.add(ctx)
         return state
 
-    def _write_held_rows(self, connection, *args):
+    def _write_held_rows(self, connection: 'Connection',
+                         *args: Any) -> None:
         # Called by SQLAlchemy just before the (sub)transaction ends or a
         # savepoint begins, on the connection and in the transaction.
         state = self._connections.get(connection)
@@ -268,7 +298,8 @@ class Auditor:
                 return
             self._write(connection, rows)
 
-    def _write(self, connection, rows, locked=False):
+    def _write(self, connection: 'Connection', rows: list[Row],
+               locked: bool = False) -> None:
         """INSERT ``rows`` in order, chained after the table's last
         chained row if the Auditor keeps a chain (``locked``: the
         transaction already keeps other writers of the table waiting)."""
@@ -285,7 +316,7 @@ class Auditor:
                 connection.execute(self._insert, rows[start:end])
                 start = end
 
-    def _forget(self, connection, *args):
+    def _forget(self, connection: 'Connection', *args: Any) -> None:
         state = self._connections.get(connection)
         if state is not None:
             state.rows = []

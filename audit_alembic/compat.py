@@ -86,3 +86,52 @@ def sqlite3_path_entries():
     if getattr(sys.modules['sqlite3'], '__name__', '') == 'pysqlite3':
         return [SQLITE3_SHIM_DIR]
     return []
+
+
+#: The first Alembic that reads ``[tool.alembic]`` of ``pyproject.toml``
+#: (``Config(toml_file=...)``, ``alembic init --template pyproject``).
+ALEMBIC_PYPROJECT_VERSION = (1, 16)
+
+
+def alembic_version():
+    """The installed Alembic's version, as a tuple of numbers."""
+    import alembic
+    parts = []
+    for part in alembic.__version__.split('.'):
+        digits = ''.join(c for c in part if c.isdigit())
+        if not digits:
+            break
+        parts.append(int(digits))
+    return tuple(parts)
+
+
+def alembic_reads_pyproject():
+    """Whether the installed Alembic reads ``pyproject.toml`` (1.16+)."""
+    return alembic_version() >= ALEMBIC_PYPROJECT_VERSION
+
+
+def alembic_config(ini_file, toml_file, ini_section):
+    """An ``alembic.config.Config`` of ``ini_file`` (or None) and, where
+    this Alembic reads one, ``toml_file`` (or None)."""
+    from alembic.config import Config
+    if alembic_reads_pyproject():
+        return Config(ini_file, toml_file=toml_file, ini_section=ini_section)
+    return Config(ini_file, ini_section=ini_section)
+
+
+def load_toml(path):
+    """The parsed TOML file ``path`` (a dict), with the parser Python or
+    Alembic provides.
+
+    :raise ValueError: if the file is not TOML, or no parser is there.
+    """
+    try:
+        import tomllib
+    except ImportError:  # Python < 3.11
+        try:
+            from alembic.util.compat import tomllib
+        except ImportError:
+            raise ValueError('reading TOML needs Python 3.11 or Alembic '
+                             '1.16') from None
+    with open(path, 'rb') as f:
+        return tomllib.load(f)

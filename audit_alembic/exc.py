@@ -6,6 +6,7 @@ Audit-Alembic 0.2.0.  :class:`TableSetupError` is also an Alembic
 module (as the command line does on start) loads no Alembic.
 """
 import threading
+from typing import Any
 
 
 class AuditError(Exception):
@@ -39,10 +40,23 @@ class UserVersionWarning(UserWarning):
 class CommandError(AuditError):
     """A failure of the ``audit-alembic`` command line, or of opening a
     database for it or for the test runner: a one-line message with any
-    password masked, shown without a traceback (exit status 1)."""
+    password masked, shown without a traceback.
+
+    The command could not do its work (an unreachable database, a bad
+    config, a missing table): exit status 2, as for a usage error.
+    """
+    #: The exit status of ``audit-alembic`` when this ends it.
+    exit_status: int = 2
 
 
-def _define_table_setup_error():
+class CheckFailed(CommandError):
+    """The command did its work and found something wrong: a database
+    behind its head (``status --expect-head``), a check of ``verify``
+    that failed.  One line as for :class:`CommandError`, exit status 1."""
+    exit_status = 1
+
+
+def _define_table_setup_error() -> type[AuditSetupError]:
     from alembic.util import CommandError as AlembicCommandError
 
     class TableSetupError(AuditSetupError, AlembicCommandError):
@@ -58,7 +72,7 @@ def _define_table_setup_error():
 _lock = threading.Lock()
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> Any:
     # TableSetupError: defined once, when first asked for.
     if name != 'TableSetupError':
         raise AttributeError('module %r has no attribute %r'

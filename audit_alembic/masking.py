@@ -35,19 +35,49 @@ _SCHEME = '://'
 def masked(url):
     """``url`` (a SQLAlchemy URL or a string) as a string in which no
     character of a password shows: the one after the user name and any
-    in the query string are ``***``."""
+    in the query string are ``***``.  The rest reads as the user wrote
+    it: a string is kept but for its passwords; a URL object is shown
+    with only the characters quoted that would change its meaning
+    (``sqlite:///:memory:``, not ``sqlite:///%3Amemory%3A``)."""
     if isinstance(url, str):
         return _masked_text(url)
-    secrets = [key for key in url.query if key.lower() in SECRET_PARAMETERS]
-    if secrets:
-        url = url.update_query_dict(dict.fromkeys(secrets, _PLACEHOLDER))
-    text = url.render_as_string(hide_password=True).replace(
-        _PLACEHOLDER, MASK)
+    text = _as_written(url)
     if url.password is not None and _has_stray_at(url):
         # Part of the password was read as host, database or query.
-        from urllib.parse import unquote
-        text = hide_userinfo(unquote(text))
+        text = hide_userinfo(text)
     return text
+
+
+def _as_written(url):
+    """``url`` as text, the password and password parameters ``***``,
+    each part as it reads (SQLAlchemy's ``render_as_string``
+    percent-quotes every character of the database and the query that is
+    not alphanumeric)."""
+    text = url.drivername + _SCHEME
+    if url.username is not None:
+        text += quote(url.username, safe=' +!$&()*,;=~')
+        if url.password is not None:
+            text += ':' + MASK
+        text += '@'
+    if url.host is not None:
+        text += '[%s]' % url.host if ':' in url.host else url.host
+    if url.port is not None:
+        text += ':%d' % url.port
+    if url.database is not None:
+        text += '/' + url.database.replace('%', '%25').replace('?', '%3F')
+    pairs = []
+    for key, values in url.query.items():
+        for value in [values] if isinstance(values, str) else values:
+            if key.lower() in SECRET_PARAMETERS:
+                value = MASK
+            pairs.append('%s=%s' % (_query_part(key), _query_part(value)))
+    if pairs:
+        text += '?' + '&'.join(pairs)
+    return text
+
+
+def _query_part(text):
+    return quote(text, safe=" !$'()*+,/:;@~")
 
 
 def _has_stray_at(url):
@@ -66,7 +96,13 @@ def _masked_text(text):
         return _hide_query_secrets(hide_userinfo(text, hide_port=True))
     if password_holds_at(text):
         return _hide_query_secrets(hide_userinfo(text))
-    return masked(url)
+    if url.password is not None:
+        # As SQLAlchemy reads it: from the ':' after the user name to
+        # the first '@'.
+        start = text.index(_SCHEME) + len(_SCHEME)
+        colon = text.index(':', start)
+        text = text[:colon + 1] + MASK + text[text.index('@', colon):]
+    return _hide_query_secrets(text)
 
 
 def password_holds_at(text):

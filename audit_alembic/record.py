@@ -13,6 +13,9 @@ import socket
 import time
 import uuid
 import weakref
+from typing import Any
+from typing import Callable
+from typing import Optional
 
 from . import dialects
 from .errors import describe_failure
@@ -22,40 +25,41 @@ from .values import MESSAGE_LENGTH
 from .values import OK
 from .values import CommonColumnValues
 
-_runs = weakref.WeakKeyDictionary()
+_runs: 'weakref.WeakKeyDictionary[Any, Run]' = weakref.WeakKeyDictionary()
 
 
 class Run:
     """What is known of one Alembic command run (one migration context)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.id = str(uuid.uuid4())
         #: ``time.perf_counter()`` at the start, where it is known (see
         #: :meth:`.Auditor.run_migrations`), then at the end of each step.
-        self.last_mark = None
+        self.last_mark: Optional[float] = None
         #: Seconds the step being recorded took, or None if unknown.
-        self.duration = None
+        self.duration: Optional[float] = None
         #: The exception of the failed attempt being recorded, if any.
-        self.failure = None
-        self._db_user = _UNREAD
-        self._checksums = {}
+        self.failure: Optional[BaseException] = None
+        self._db_user: Any = _UNREAD
+        self._checksums: dict[str, Optional[str]] = {}
 
-    def start(self):
+    def start(self) -> None:
         self.last_mark = time.perf_counter()
 
-    def step_ended(self):
+    def step_ended(self) -> None:
         """Note that a step (or a failed attempt) ended just now."""
         now = time.perf_counter()
         self.duration = (None if self.last_mark is None
                          else now - self.last_mark)
         self.last_mark = now
 
-    def db_user(self, connection):
+    def db_user(self, connection: Any) -> Optional[str]:
         if self._db_user is _UNREAD:
             self._db_user = dialects.session_user(connection)
-        return self._db_user
+        user: Optional[str] = self._db_user
+        return user
 
-    def checksum(self, path):
+    def checksum(self, path: str) -> Optional[str]:
         if path not in self._checksums:
             self._checksums[path] = script_checksum(path)
         return self._checksums[path]
@@ -64,7 +68,7 @@ class Run:
 _UNREAD = object()
 
 
-def run_of(ctx):
+def run_of(ctx: Any) -> Run:
     """The :class:`Run` of migration context ``ctx``."""
     run = _runs.get(ctx)
     if run is None:
@@ -72,7 +76,7 @@ def run_of(ctx):
     return run
 
 
-def script_checksum(path):
+def script_checksum(path: str) -> Optional[str]:
     """The SHA-256 (hex) of file ``path`` with its line endings made
     ``\\n``, so that a checkout with Windows line endings gives the same
     value; None if there is no such file."""
@@ -85,10 +89,11 @@ def script_checksum(path):
         data.replace(b'\r\n', b'\n').replace(b'\r', b'\n')).hexdigest()
 
 
-_process = {}
+_process: dict[str, Optional[str]] = {}
 
 
-def _process_fact(name, read):
+def _process_fact(name: str,
+                  read: Callable[[], Optional[str]]) -> Optional[str]:
     """A fact of this process (user, host), read once; None if it cannot
     be read (e.g. a container without a passwd entry)."""
     if name not in _process:
@@ -99,7 +104,7 @@ def _process_fact(name, read):
     return _process[name]
 
 
-def _step_script(step):
+def _step_script(step: Any) -> Any:
     """The script of ``step`` that ran (a stamp: its one destination's),
     or None."""
     if step.is_stamp:
@@ -121,17 +126,17 @@ class DetailColumnValues:
     like those of :class:`.CommonColumnValues`."""
 
     @staticmethod
-    def run_id(ctx=None, **_):
+    def run_id(ctx: Any = None, **_: Any) -> str:
         """A UUID (text) shared by every row of one Alembic command run."""
         return run_of(ctx).id
 
     @staticmethod
-    def status(ctx=None, **_):
+    def status(ctx: Any = None, **_: Any) -> str:
         """``'ok'`` for a step, ``'failed'`` for a failed attempt."""
         return FAILED if run_of(ctx).failure is not None else OK
 
     @staticmethod
-    def db_user(ctx=None, **_):
+    def db_user(ctx: Any = None, **_: Any) -> Any:
         """The database's session user (``CURRENT_USER``; on MySQL and
         MariaDB its user part), read once per run; None on SQLite.
         Offline, an SQL expression evaluated when the script runs."""
@@ -140,7 +145,7 @@ class DetailColumnValues:
         return run_of(ctx).db_user(ctx.connection)
 
     @staticmethod
-    def os_user(ctx=None, **_):
+    def os_user(ctx: Any = None, **_: Any) -> Optional[str]:
         """The operating-system user running Alembic; None if unknown
         (and offline)."""
         if ctx.as_sql:
@@ -148,7 +153,7 @@ class DetailColumnValues:
         return _process_fact('os_user', getpass.getuser)
 
     @staticmethod
-    def host(ctx=None, **_):
+    def host(ctx: Any = None, **_: Any) -> Optional[str]:
         """The host name of the machine running Alembic; None if unknown
         (and offline)."""
         if ctx.as_sql:
@@ -156,7 +161,7 @@ class DetailColumnValues:
         return _process_fact('host', socket.gethostname)
 
     @staticmethod
-    def duration_ms(ctx=None, **_):
+    def duration_ms(ctx: Any = None, **_: Any) -> Optional[int]:
         """Milliseconds from the end of the previous step (or the start
         of the run) to the end of this one; None when the start is not
         known (an ``env.py`` without :meth:`.Auditor.run_migrations`) and
@@ -167,7 +172,8 @@ class DetailColumnValues:
         return None if duration is None else int(round(duration * 1000))
 
     @staticmethod
-    def script_checksum(ctx=None, step=None, **_):
+    def script_checksum(ctx: Any = None, step: Any = None,
+                        **_: Any) -> Optional[str]:
         """The SHA-256 (hex) of the script that ran, line endings made
         ``\\n`` (a downgrade: the script whose downgrade ran; a stamp: its
         destination's); None without a file."""
@@ -178,20 +184,24 @@ class DetailColumnValues:
         return run_of(ctx).checksum(path)
 
     @staticmethod
-    def message(step=None, length=MESSAGE_LENGTH, **_):
+    def message(step: Any = None, length: int = MESSAGE_LENGTH,
+                **_: Any) -> Optional[str]:
         """The first line of the revision's message, at most ``length``
         characters."""
         script = _step_script(step)
+        doc: Optional[str]
         try:
             doc = script.doc if script is not None else None
         except Exception:
             doc = None
         if not doc:
             return None
-        return doc.strip().split('\n', 1)[0][:length]
+        first_line: str = doc.strip().split('\n', 1)[0]
+        return first_line[:length]
 
     @staticmethod
-    def error(ctx=None, length=ERROR_LENGTH, **_):
+    def error(ctx: Any = None, length: int = ERROR_LENGTH,
+              **_: Any) -> Optional[str]:
         """For a failed attempt, the exception's class and message with
         passwords hidden, at most ``length`` characters; None otherwise."""
         run = run_of(ctx)
@@ -199,10 +209,11 @@ class DetailColumnValues:
             return None
         url = ctx.connection.engine.url if ctx.connection is not None \
             else None
-        return describe_failure(run.failure, url)[:length]
+        described: str = describe_failure(run.failure, url)
+        return described[:length]
 
     @staticmethod
-    def change_time(ctx=None, **kw):
+    def change_time(ctx: Any = None, **kw: Any) -> Any:
         """The time of the step in UTC; offline, an SQL expression of the
         time the script runs."""
         if ctx.as_sql:

@@ -15,6 +15,8 @@ or of a ``make_row`` dict.
 """
 import collections
 import datetime
+from typing import Any
+from typing import Mapping
 
 from . import exc
 
@@ -84,9 +86,12 @@ DETAIL_COLUMNS = tuple(role.name for role in ROLES if role.detail)
 #: id and the hash itself.
 CHAINED = tuple(role.name for role in ROLES if role.chained)
 
-#: The values of ``status``: a step, a failed attempt.
+#: The values of ``status``: a step, a failed attempt, and a script's
+#: edit accepted after it ran (``audit-alembic accept``; its
+#: ``operation_type`` too), which is neither.
 OK = 'ok'
 FAILED = 'failed'
+ACCEPTED = 'accepted'
 #: The values of ``operation_direction``.
 UP = 'up'
 DOWN = 'down'
@@ -101,7 +106,7 @@ ERROR_LENGTH = 2000
 MESSAGE_LENGTH = 255
 
 
-def column_names(arguments):
+def column_names(arguments: Mapping[str, Any]) -> dict[str, str]:
     """Role -> column name, from ``arguments`` (a mapping holding the
     renaming parameters of :meth:`.Auditor.create`, as its ``locals()``
     or the ``[audit_alembic]`` section of a config file do); a role
@@ -110,7 +115,7 @@ def column_names(arguments):
             for role, parameter in PARAMETERS.items()}
 
 
-def chained_names(names):
+def chained_names(names: Mapping[str, str]) -> list[str]:
     """The names of the columns a row's hash covers, in the order of
     :data:`CHAINED`: ``names`` maps a role to its column name; a role it
     does not name has its default name.  The writer
@@ -127,7 +132,7 @@ class CommonColumnValues:
     """
 
     @staticmethod
-    def change_time(**_):
+    def change_time(**_: Any) -> datetime.datetime:
         """The current time in UTC, as a naive ``datetime``.
 
         Naive so that every backend stores it unchanged whatever the
@@ -137,7 +142,7 @@ class CommonColumnValues:
         return now.replace(tzinfo=None)
 
     @staticmethod
-    def operation_type(step=None, **_):
+    def operation_type(step: Any = None, **_: Any) -> str:
         """``'stamp'`` or ``'migration'``: whether the step ran a script.
 
         :raise .exc.AuditRuntimeError: for a step that is neither, as
@@ -151,18 +156,22 @@ class CommonColumnValues:
             'Unknown migration type %s' % (step.up_revision_id,))
 
     @staticmethod
-    def operation_direction(step=None, **_):
+    def operation_direction(step: Any = None, **_: Any) -> str:
         """``'up'`` or ``'down'``."""
         return UP if step.is_upgrade else DOWN
 
     @staticmethod
-    def new_alembic_version(step=None, separator=DEFAULT_SEPARATOR, **_):
+    def new_alembic_version(step: Any = None,
+                            separator: str = DEFAULT_SEPARATOR,
+                            **_: Any) -> str:
         """The revision(s) the step leads to, sorted, joined by
         ``separator``."""
         return separator.join(sorted(step.destination_revision_ids))
 
     @staticmethod
-    def old_alembic_version(step=None, separator=DEFAULT_SEPARATOR, **_):
+    def old_alembic_version(step: Any = None,
+                            separator: str = DEFAULT_SEPARATOR,
+                            **_: Any) -> str:
         """The revision(s) the step starts from, sorted, joined by
         ``separator``."""
         return separator.join(sorted(step.source_revision_ids))

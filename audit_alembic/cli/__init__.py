@@ -2,8 +2,11 @@
 
 Each command is a module of this package with ``add_parser(commands)``
 and ``run(args)``; this module only wires them into one parser and turns
-failures into exit codes: 0 success, 1 error (one line on stderr), 2
-usage error.  What the commands share lives in modules of their own:
+failures into exit statuses, the same in every command: 0 all good; 1
+the check found something (:class:`~audit_alembic.exc.CheckFailed`); 2
+it could not check (any other :class:`~audit_alembic.exc.CommandError`,
+a usage error); 130 interrupted.  Errors are one line on stderr.  What
+the commands share lives in modules of their own:
 :mod:`.options` and :mod:`.layout` (options, and the history table's
 column names), :mod:`.project` (the scripts, the version table, the
 tables) and :mod:`.output` (everything written); :mod:`.checks` holds the
@@ -23,23 +26,34 @@ from ..exc import CommandError
 
 PROG = 'audit-alembic'
 #: The command modules, in the order ``--help`` lists them.
-COMMANDS = ('history', 'status', 'verify', 'demo')
+COMMANDS = ('history', 'status', 'verify', 'accept', 'demo')
 
 
 def build_parser():
-    """The argument parser of ``audit-alembic`` and its commands."""
+    """The argument parser of ``audit-alembic`` and its commands.
+
+    Every command's help is wrapped to the terminal (see
+    :mod:`.helptext`) and ends with the exit statuses they all share.
+    """
     import argparse
+
+    from . import helptext
     parser = argparse.ArgumentParser(
         prog=PROG,
         description='Read the history that Audit-Alembic records of every '
-                    'Alembic upgrade, downgrade and stamp.')
+                    'Alembic upgrade, downgrade and stamp.',
+        epilog=helptext.EXIT_STATUSES,
+        formatter_class=helptext.HelpFormatter)
     parser.add_argument('--version', action='version',
                         version='%(prog)s ' + __version__)
     commands = parser.add_subparsers(title='commands', dest='command',
                                      metavar='COMMAND', required=True)
     for name in COMMANDS:
         module = importlib.import_module('.' + name, __name__)
-        module.add_parser(commands).set_defaults(run=module.run)
+        command = module.add_parser(commands)
+        command.formatter_class = helptext.HelpFormatter
+        command.epilog = helptext.with_exit_statuses(command.epilog)
+        command.set_defaults(run=module.run)
     return parser
 
 
@@ -98,9 +112,11 @@ def _interrupted():
 def main(argv=None):
     """Run ``audit-alembic`` with ``argv`` (default: ``sys.argv[1:]``).
 
-    Returns the exit status: 0 on success, 1 on error, 130 when
-    interrupted (Ctrl-C); usage errors exit with status 2 from the
-    argument parser.
+    Returns the exit status: 0 when all is good, 1 when the check found
+    something (:class:`~audit_alembic.exc.CheckFailed`), 2 when it could
+    not check (a :class:`~audit_alembic.exc.CommandError`; usage errors
+    exit with status 2 from the argument parser), 130 when interrupted
+    (Ctrl-C).
     """
     with _SwallowedInterrupts() as swallowed:
         try:
@@ -115,13 +131,14 @@ def main(argv=None):
                 return _interrupted()
             sys.stdout.flush()
             print('%s: error: %s' % (PROG, err), file=sys.stderr)
-            return 1
+            return err.exit_status
         except BrokenPipeError:
             # The reader went away (e.g. `| head`): stop quietly, and keep
-            # Python from complaining while it flushes stdout at exit.
+            # Python from complaining while it flushes stdout at exit.  The
+            # output was cut short: the command could not finish.
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
-            return 1
+            return CommandError.exit_status
         except KeyboardInterrupt:
             return _interrupted()
         if swallowed.seen:

@@ -7,7 +7,6 @@ process, through Alembic's API, and print what the ``alembic`` command
 would; then ``history``, ``status`` and ``verify`` show what they left.
 A kept project is an ordinary one, for the real ``alembic`` command.
 """
-import argparse
 import contextlib
 import logging
 import os
@@ -16,6 +15,7 @@ import shutil
 import sys
 import traceback
 
+from ..exc import CheckFailed
 from ..exc import CommandError
 from ..masking import hide_secrets
 from ..masking import masked
@@ -56,9 +56,9 @@ def add_parser(commands):
     parser = commands.add_parser(
         'demo', help='run Alembic with an Auditor on a scratch project',
         description='Show Audit-Alembic at work: build a scratch Alembic '
-                    'project on SQLite\n(or --url), run a few commands and '
+                    'project on SQLite (or --url), run a few commands and '
                     'print the history they left.',
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=EPILOG)
     parser.add_argument('--url', metavar='URL',
                         help='use this database instead of a SQLite file in '
                              'the project directory')
@@ -81,7 +81,8 @@ def show_demo(url=None, keep=None, out=None):
         the project.
     :param keep: a new or empty directory to build the project in and
         leave behind; by default a temporary directory, removed at the end.
-    :raise CommandError: if the database cannot be used or a command fails.
+    :raise CommandError: if the database cannot be used or a command
+        fails (the demo exits 0 or 2: it shows, it checks nothing).
     """
     out = out or sys.stdout
     if keep is not None:
@@ -155,7 +156,11 @@ def _check_project(directory, db_url, out):
     out.write('\n$ audit-alembic status\n')
     show_status(scripts, db_url, out=out)
     out.write('\n$ audit-alembic verify\n')
-    show_verification(scripts, db_url, out=out)
+    try:
+        show_verification(scripts, db_url, out=out)
+    except CheckFailed as err:
+        # The demo's own history should pass: it went wrong (exit 2).
+        raise CommandError('the demo went wrong: %s' % err) from None
 
 
 def _introduce(out, directory, shown_url, private):

@@ -29,13 +29,17 @@ EPILOG = '''\
 examples:
   audit-alembic history                      # sqlalchemy.url of ./alembic.ini
   audit-alembic history --last 20
-  audit-alembic history --revision ae1027a6acf --format json
+  audit-alembic history --revision ae10 --format json   # a unique prefix
   audit-alembic history --run 3f2a1b9c --all-columns
   audit-alembic history --url postgresql+psycopg://me@db/app --format csv
 
 times are UTC; --since takes a date or an ISO-8601 time (UTC unless it
 carries an offset).  A revision matches a row when it is the row's source
-or destination revision, or one of them after a merge or a split.
+or destination revision, or one of them after a merge or a split; like
+Alembic, --revision takes the start of an id when exactly one revision of
+the history or of the script directory starts so.  On a terminal, long
+messages and errors are cut to fit; --wide, or a pipe, prints them
+whole.
 '''
 
 
@@ -49,7 +53,12 @@ def add_parser(commands):
     options.add_database_options(parser)
     filters = parser.add_argument_group('filters')
     filters.add_argument('--revision', metavar='REV',
-                         help='only steps from or to revision REV')
+                         help='only steps from or to revision REV (or the '
+                              'one revision whose id starts with REV)')
+    filters.add_argument('--script-location', metavar='DIR',
+                         help='the script directory whose revisions '
+                              '--revision may abbreviate (default: '
+                              'script_location of the config file)')
     filters.add_argument('--since', metavar='TIMESTAMP',
                          type=options.timestamp,
                          help='only steps recorded at or after TIMESTAMP')
@@ -63,7 +72,11 @@ def add_parser(commands):
     group.add_argument('--format', choices=row_output.FORMATS,
                        default='table',
                        help='an aligned table (default), or every column '
-                            'as JSON or CSV with ISO-8601 times')
+                            'as JSON (one array), JSON lines (jsonl: an '
+                            'object a line) or CSV, with ISO-8601 times')
+    group.add_argument('--wide', action='store_true',
+                       help='in the table, never cut a cell to fit the '
+                            'terminal')
     group.add_argument('--all-columns', action='store_true',
                        help='in the table, every column in full (by '
                             'default the details are summed up)')
@@ -77,37 +90,101 @@ def run(args):
         options.database_url(args), layout.table_name, schema=layout.schema,
         revision=args.revision, since=args.since, last=args.last,
         run_id=args.run_id, output_format=args.format, out=sys.stdout,
-        layout=layout, all_columns=args.all_columns)
+        layout=layout, all_columns=args.all_columns, wide=args.wide,
+        scripts=lambda: _scripts_if_any(args))
+
+
+def _scripts_if_any(args):
+    """The project's script directory, or None where there is none to
+    read (history needs none)."""
+    try:
+        return project.optional_script_directory(args)
+    except CommandError:
+        return None
 
 
 def show_history(url, table_name, schema=None, revision=None, since=None,
                  last=None, output_format='table', out=None, layout=None,
-                 run_id=None, all_columns=False):
+                 run_id=None, all_columns=False, wide=False, scripts=None):
     """Write the rows of history table ``table_name`` of ``url`` to ``out``.
 
     :param layout: a :class:`~.layout.TableLayout` naming the table's
         columns; by default those of ``Auditor.create``.
-    :param revision: only rows from or to this revision.
+    :param revision: only rows from or to this revision, or the one
+        revision whose id starts so (see :func:`resolve_revision`).
     :param since: only rows changed at or after this naive UTC datetime.
     :param last: only the ``last`` most recent rows (still oldest first).
     :param run_id: only rows of the run whose ``run_id`` starts so.
     :param output_format: ``'table'``, ``'json'`` or ``'csv'``.
     :param all_columns: in a table, every column in full.
+    :param wide: in a table, no cell cut to fit the terminal.
+    :param scripts: a function returning the script directory, or None.
     :raise CommandError: if the database or the table cannot be read.
     """
     write = row_output.WRITERS[output_format]
     if output_format == 'table':
-        write = functools.partial(write, all_columns=all_columns)
+        write = functools.partial(write, all_columns=all_columns, wide=wide)
     out = out or sys.stdout
     layout = layout or TableLayout()
     with database.connect(url) as connection:
         table = project.reflect_table(connection, table_name, schema,
                                       url)
+        if revision is not None:
+            revision = resolve_revision(connection, table, layout,
+                                        revision, scripts)
         query = select_history(table, revision=revision, since=since,
                                last=last, dialect=connection.dialect,
                                layout=layout, run_id=run_id)
         write(table, stream_rows(connection, query, newest_first=bool(last)),
               out, layout)
+
+
+def recorded_revisions(connection, table, layout):
+    """The revision ids the history records (as a step's source or
+    destination, merges and splits split)."""
+    from sqlalchemy import select
+    from sqlalchemy import union
+    columns = [layout.column(table, role, '--revision')
+               for role in (OLD_VERSION_COLUMN, NEW_VERSION_COLUMN)]
+    query = union(*[select(as_stored(column, connection.dialect))
+                    for column in columns])
+    found = set()
+    for (value,) in connection.execute(query):
+        if isinstance(value, str):
+            found.update(layout.split(value))
+    return found
+
+
+def resolve_revision(connection, table, layout, revision, scripts=None):
+    """The revision ``revision`` names: itself if the history records it,
+    else, as Alembic does, the one revision (of the history, and of the
+    script directory ``scripts()`` returns unless None) it is or whose id
+    it starts.
+
+    :raise CommandError: if none matches (exit status 2: the command
+        could not show what was asked), or several do (naming them).
+    """
+    known = recorded_revisions(connection, table, layout)
+    if revision in known:
+        return revision
+    directory = scripts() if scripts is not None else None
+    if directory is not None:
+        project.read_scripts(directory)
+        known.update(script.revision
+                     for script in directory.walk_revisions())
+    if revision in known:
+        return revision
+    matches = sorted(known_id for known_id in known
+                     if known_id.startswith(revision))
+    if len(matches) == 1:
+        return matches[0]
+    where = 'the history of %s' % table.fullname
+    if directory is not None:
+        where += ' or the script directory'
+    if not matches:
+        raise CommandError('no revision %r in %s' % (revision, where))
+    raise CommandError('revision %r is ambiguous in %s: it starts %s'
+                       % (revision, where, ', '.join(matches)))
 
 
 def select_history(table, revision=None, since=None, last=None,

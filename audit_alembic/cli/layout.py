@@ -4,7 +4,8 @@ A table made by ``Auditor.create`` with its default names needs nothing;
 one made with other names (0.2.0 lets every column and the revision
 separator be renamed) is described by the same ``Auditor.create``
 parameters, in an ``[audit_alembic]`` section of the Alembic config
-file, or by options::
+file (or a ``[tool.audit_alembic]`` table of ``pyproject.toml``, read
+as :mod:`.config` says), or by options::
 
     [audit_alembic]
     table_name = schema_history
@@ -14,9 +15,6 @@ file, or by options::
 ``--column ROLE=NAME`` and ``--separator`` override the file; a role is
 the default name of a column (``alembic_version``, ``changed_at``...).
 """
-import configparser
-import os
-
 from .. import values
 from ..exc import CommandError
 
@@ -71,31 +69,22 @@ class TableLayout:
         return [part for part in (value or '').split(self.separator) if part]
 
 
-def read_section(path):
-    """The ``[audit_alembic]`` options of config file ``path`` (a dict;
-    empty where the file or the section is missing).
+def read_settings(project):
+    """Our settings in the config of ``project`` (a
+    :class:`~.config.ProjectConfig`, or None): key -> ``(value, where it
+    came from)``.
 
     :raise CommandError: on an unknown key or an unreadable file.
     """
-    if not path or not os.path.isfile(path):
+    if project is None:
         return {}
-    parser = configparser.ConfigParser(interpolation=None)
-    try:
-        parser.read(path, encoding='utf-8')
-    except (configparser.Error, UnicodeDecodeError) as err:
-        from ..errors import config_problem
-        raise CommandError('cannot read %s: %s'
-                           % (path, config_problem(err))) from None
-    if not parser.has_section(SECTION):
-        return {}
-    options = dict(parser.items(SECTION))
-    unknown = sorted(set(options) - KEYS)
-    if unknown:
-        raise CommandError(
-            'unknown option%s %s in the [%s] section of %s; known: %s'
-            % ('s' if len(unknown) > 1 else '', ', '.join(unknown), SECTION,
-               path, ', '.join(sorted(KEYS))))
-    return options
+    settings = project.audit_settings()
+    for key, (_, where) in sorted(settings.items()):
+        if key not in KEYS:
+            raise CommandError(
+                'unknown option %s in %s; known: %s'
+                % (key, where, ', '.join(sorted(KEYS))))
+    return settings
 
 
 def parse_column_option(text):
@@ -124,16 +113,17 @@ def add_layout_options(group):
              '[%s] section, else %r)' % (SECTION, values.DEFAULT_SEPARATOR))
 
 
-def layout_from(args, config_path):
-    """The :class:`TableLayout` that ``args`` and the ``[audit_alembic]``
-    section of ``config_path`` describe; options win over the file."""
-    section = read_section(config_path)
-    where = '%s in [%s] of %s' % ('%s', SECTION, config_path)
+def layout_from(args, project):
+    """The :class:`TableLayout` that ``args`` and our settings in the
+    config of ``project`` (see :func:`read_settings`) describe; options
+    win over the files."""
+    settings = read_settings(project)
+    section = {key: value for key, (value, _) in settings.items()}
     names, sources = {}, {}
     for role, parameter in PARAMETERS.items():
         if parameter and parameter in section:
             names[role] = section[parameter]
-            sources[role] = where % parameter
+            sources[role] = '%s in %s' % (parameter, settings[parameter][1])
     for role, name in args.columns:
         names[role] = name
         sources[role] = '--column %s=%s' % (role, name)

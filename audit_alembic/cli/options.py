@@ -70,8 +70,10 @@ def add_database_options(parser):
     where.add_argument('--url', metavar='URL',
                        help='SQLAlchemy URL of the database')
     where.add_argument('-c', '--config', metavar='FILE',
-                       help='take sqlalchemy.url from this Alembic config '
-                            'file (default: ./%s)' % DEFAULT_CONFIG)
+                       help='the Alembic config file: sqlalchemy.url and '
+                            'script_location, read as alembic reads them; '
+                            'FILE may be a pyproject.toml (default: ./%s '
+                            'and ./pyproject.toml)' % DEFAULT_CONFIG)
     database.add_argument('-n', '--name', metavar='NAME',
                           default=DEFAULT_SECTION,
                           help='section of the config file '
@@ -99,19 +101,18 @@ def add_project_options(group):
                             'named here must exist)' % DEFAULT_VERSION_TABLE)
 
 
-def config_path(args):
-    """The Alembic config file ``-c`` names, else ``./alembic.ini`` if
-    there is one, else None."""
-    if args.config is not None:
-        return args.config
-    return DEFAULT_CONFIG if os.path.isfile(DEFAULT_CONFIG) else None
-
-
 def table_layout(args):
     """The :class:`~.layout.TableLayout` of the history table, from the
-    options and the config file's ``[audit_alembic]`` section."""
+    options and our settings in the project's config (see
+    :mod:`.config`)."""
+    from .config import names_a_project
+    from .config import project_config
     from .layout import layout_from
-    return layout_from(args, config_path(args))
+    # A missing -c FILE is for the URL or the scripts to report.
+    readable = args.config is None or os.path.isfile(args.config)
+    project = project_config(args) if readable and \
+        names_a_project(args.config) else None
+    return layout_from(args, project)
 
 
 def database_url(args):
@@ -120,6 +121,11 @@ def database_url(args):
     :raise .exc.CommandError: if neither gives a usable URL.
     """
     from . import database
+    from .config import project_config
+    from ..engines import show_path
     if args.url is not None:
         return database.parse_url(args.url, 'the --url value')
-    return database.url_from_config(args.config or DEFAULT_CONFIG, args.name)
+    project = project_config(args)
+    return database.parse_url(project.sqlalchemy_url(),
+                              'sqlalchemy.url of %s'
+                              % show_path(project.ini_path))

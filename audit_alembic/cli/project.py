@@ -1,13 +1,13 @@
 """What several commands read of an Alembic project and its database.
 
-The script directory (named by ``--script-location`` or by the config
-file), loaded whole so that a broken one is one error line; the
-revisions in the database's version table; and the tables a command
-needs, required or reflected, with an error naming what is missing.
+The script directory (named by ``--script-location`` or by the
+project's config, see :mod:`.config`), loaded whole so that a broken
+one is one error line; the revisions in the database's version table;
+and the tables a command needs, required or reflected, with an error
+naming what is missing.
 """
-import os
-
 from ..exc import CommandError
+from . import config
 from . import database
 from . import options
 from .output.text import one_line
@@ -15,11 +15,11 @@ from .output.text import one_line
 
 def script_directory(args):
     """The Alembic script directory named by ``--script-location`` or by
-    the config file.
+    the project's config (``alembic.ini``, ``pyproject.toml``), read
+    through Alembic's own ``Config``.
 
     :raise CommandError: if it cannot be found or read.
     """
-    from alembic.config import Config
     from alembic.script import ScriptDirectory
     from alembic.util import CommandError as AlembicError
     if not names_a_project(args):
@@ -29,11 +29,11 @@ def script_directory(args):
     try:
         if args.script_location is not None:
             return ScriptDirectory(args.script_location)
-        path = args.config or options.DEFAULT_CONFIG
-        database.url_from_config(path, args.name)  # says what is missing
-        return ScriptDirectory.from_config(Config(path,
-                                                  ini_section=args.name))
-    except AlembicError as err:
+        project = config.project_config(args)
+        if project.ini_path is not None:
+            project.sqlalchemy_url()  # says what is missing
+        return ScriptDirectory.from_config(project.alembic)
+    except (AlembicError, ValueError) as err:  # ValueError: bad TOML
         raise CommandError('cannot read the Alembic scripts: %s'
                            % one_line(err)) from None
 
@@ -47,10 +47,10 @@ def optional_script_directory(args):
 
 
 def names_a_project(args):
-    """Whether ``--script-location``, ``-c`` or ``./alembic.ini`` names
-    an Alembic project."""
-    return not (args.script_location is None and args.config is None and
-                not os.path.isfile(options.DEFAULT_CONFIG))
+    """Whether ``--script-location``, ``-c``, ``./alembic.ini`` or
+    ``./pyproject.toml`` names an Alembic project."""
+    return args.script_location is not None or \
+        config.names_a_project(args.config)
 
 
 def read_scripts(scripts):

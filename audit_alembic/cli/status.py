@@ -3,27 +3,21 @@
 Like ``flyway info``: the revisions of the Alembic script directory,
 oldest first, each with whether the database has it (from its version
 table) and, from the history table, when it was applied and by which
-application version; then the database's current head(s).
+application version, and whether its last attempt failed since its last
+successful step (see :mod:`.records`); then the database's current
+head(s).
 """
-import argparse
 import sys
 
+from ..exc import CheckFailed
 from ..exc import CommandError
-from ..stored import as_stored
 from ..values import CHANGE_TIME_COLUMN
 from ..values import CHECKSUM_COLUMN
-from ..values import DEFAULT_TABLE_NAME
-from ..values import DB_USER_COLUMN
 from ..values import DIRECTION_COLUMN
-from ..values import HOST_COLUMN
+from ..values import ERROR_COLUMN
 from ..values import ID_COLUMN
-from ..values import NEW_VERSION_COLUMN
-from ..values import OK
 from ..values import OPERATION_COLUMN
-from ..values import OS_USER_COLUMN
-from ..values import RUN_ID_COLUMN
 from ..values import STAMP
-from ..values import UP
 from ..values import USER_VERSION_COLUMN
 from . import database
 from . import options
@@ -32,14 +26,19 @@ from .layout import TableLayout
 from .output import reports
 from .output.text import one_line
 from .output.text import revisions
+from .records import DETAIL_COLUMNS
+from .records import read_records
 
-#: History columns shown for an applied revision when the table has them,
-#: in this order, after the change time and the user version.
-DETAIL_COLUMNS = (DB_USER_COLUMN, OS_USER_COLUMN, HOST_COLUMN, RUN_ID_COLUMN)
 #: Whether a revision's script still hashes to the ``script_checksum``
 #: recorded when it was last applied.
 SCRIPT_UNCHANGED = 'unchanged'
 SCRIPT_CHANGED = 'CHANGED'
+#: The state of a revision the database does not have, whose last
+#: attempt failed.
+FAILED_STATE = 'failed'
+#: Added to the state of a revision the database has, whose last attempt
+#: (a downgrade, say) failed after its last successful step.
+FAILED_SINCE = ', last attempt failed'
 
 EPILOG = '''\
 examples:
@@ -48,8 +47,13 @@ examples:
   audit-alembic status --expect-head         # exit 1 unless fully upgraded
   audit-alembic status --url sqlite:///app.db --script-location migrations
 
---expect-head makes a deploy gate: the exit status is 1 unless the
-database is at every head of the script directory, and 0 otherwise.
+A revision whose last attempt failed shows as failed (or, where the
+database still has it, e.g. after a failed downgrade, as applied, last
+attempt failed), with when and the first line of the error.
+
+--expect-head makes a deploy gate: the exit status is 0 when the
+database is at every head of the script directory, 1 when it is not,
+and 2 when status cannot tell (the database cannot be reached, say).
 '''
 
 
@@ -60,12 +64,15 @@ def add_parser(commands):
         description='List the revisions of an Alembic project, oldest '
                     'first, with whether the database has each and when '
                     'it was applied.',
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=EPILOG)
     options.add_project_options(options.add_database_options(parser))
     group = parser.add_argument_group('output')
     group.add_argument('--format', choices=('table', 'json'),
                        default='table',
                        help='an aligned table (default) or JSON')
+    group.add_argument('--wide', action='store_true',
+                       help='in the table, never cut a cell to fit the '
+                            'terminal')
     group.add_argument('--expect-head', action='store_true',
                        help='exit with status 1 unless the database is at '
                             "the script directory's head(s)")
@@ -76,32 +83,36 @@ def run(args):
     """Run ``audit-alembic status`` with parsed ``args``."""
     show_status(project.script_directory(args), options.database_url(args),
                 options.table_layout(args), args.version_table,
-                args.format, sys.stdout, expect_head=args.expect_head)
+                args.format, sys.stdout, expect_head=args.expect_head,
+                wide=args.wide)
 
 
 def show_status(scripts, url, layout=None, version_table=None,
-                output_format='table', out=None, expect_head=False):
+                output_format='table', out=None, expect_head=False,
+                wide=False):
     """Write the status of each revision of ``scripts`` in the database
     of ``url`` to ``out``.
 
-    :raise CommandError: if the database cannot be read, or, with
-        ``expect_head``, if it is not at the head(s) of ``scripts``.
+    :raise CommandError: if the database cannot be read.
+    :raise CheckFailed: with ``expect_head``, if it is not at the
+        head(s) of ``scripts``.
     """
     out = out or sys.stdout
     project.read_scripts(scripts)
     with database.connect(url) as connection:
         current = project.current_heads(connection, version_table, url)
         applied = applied_revisions(scripts, current)
-        records = latest_upgrades(connection, layout or TableLayout())
+        records = read_records(connection, layout or TableLayout())
     rows = status_rows(scripts, applied, records)
     heads = script_heads(scripts)
     if output_format == 'json':
         reports.write_status_json(rows, current, heads, out)
     else:
         reports.write_status_table(rows, current,
-                                   DETAIL_COLUMNS + ('script',), out)
+                                   DETAIL_COLUMNS + ('script',), out,
+                                   wide=wide)
     if expect_head and set(current) != set(heads):
-        raise CommandError(
+        raise CheckFailed(
             'the database is at %s, not at the head%s of the script '
             'directory (%s)' % (revisions(current),
                                 's' if len(heads) > 1 else '',
@@ -139,76 +150,32 @@ def applied_revisions(scripts, heads):
                            % (revisions(heads), one_line(err))) from None
 
 
-def latest_upgrades(connection, layout):
-    """Revision id -> the newest history row of a step up to it, as a dict
-    keyed by role (see :class:`~.layout.TableLayout`) and by the names of
-    other columns; empty where there is no history table."""
-    from sqlalchemy import MetaData
-    from sqlalchemy import Table
-    from sqlalchemy import inspect
-    from sqlalchemy import or_
-    from sqlalchemy import select
-    if not inspect(connection).has_table(layout.table_name,
-                                         schema=layout.schema):
-        if (layout.table_name, layout.schema) != (DEFAULT_TABLE_NAME, None):
-            # Named on purpose: a typo is no "no history yet".
-            project.require_table(connection, layout.table_name,
-                                  layout.schema, connection.engine.url,
-                                  'the history table')
-        return {}
-    table = Table(layout.table_name, MetaData(), schema=layout.schema,
-                  autoload_with=connection)
-    purpose = 'status'
-    columns = {role: layout.column(table, role, purpose)
-               for role in (ID_COLUMN, NEW_VERSION_COLUMN, DIRECTION_COLUMN)}
-    for role in (OPERATION_COLUMN, CHANGE_TIME_COLUMN, USER_VERSION_COLUMN):
-        if layout.name(role) in table.c:
-            columns[role] = table.c[layout.name(role)]
-    for name in DETAIL_COLUMNS + (CHECKSUM_COLUMN,):
-        if name in table.c:
-            columns[name] = table.c[name]
-    # Values read as stored where their type cannot convert them (text
-    # in the time column): shown, never a traceback.
-    dialect = connection.dialect
-    query = select(*[as_stored(column, dialect).label(key)
-                     for key, column in columns.items()]
-                   ).where(columns[DIRECTION_COLUMN] == UP)
-    if 'status' in table.c:
-        # NULL: a row written before the table had the column.
-        query = query.where(or_(table.c.status == OK,
-                                table.c.status.is_(None)))
-    latest = {}
-    result = connection.execution_options(
-        stream_results=True, yield_per=1000).execute(
-            query.order_by(columns[ID_COLUMN]))
-    for row in result.mappings():
-        for revision in layout.split(row[NEW_VERSION_COLUMN]):
-            latest[revision] = dict(row)
-    return latest
-
-
 def status_rows(scripts, applied, records):
-    """One dict per revision of ``scripts``, oldest first.
+    """One dict per revision of ``scripts``, oldest first, from the
+    ``applied`` revision ids and the history's :class:`.RevisionRecords`.
 
     ``state`` is ``applied`` (by a migration), ``stamped`` (the newest
     step up to it was a stamp), ``applied, no record`` (the database has it
-    but the history does not say when) or ``pending``.  Where the history
-    recorded the script's checksum, ``script`` says whether the script
-    still has it (``unchanged``) or was edited since (``CHANGED``).
+    but the history does not say when), ``pending``, or ``failed`` (the
+    database does not have it, and the last attempt at it failed).  A
+    revision the database has whose last attempt failed after its last
+    successful step (a failed downgrade) is ``applied, last attempt
+    failed`` (or ``stamped, ...``).  ``last_failure`` is that attempt
+    (``at``, ``direction``, ``error``'s first line, ``history_id``), or
+    None.  Where the history recorded the script's checksum, ``script``
+    says whether the script still has it (``unchanged``) or was edited
+    since (``CHANGED``).
     """
     from ..record import script_checksum
     rows = []
     for script in reversed(list(scripts.walk_revisions())):
         is_applied = script.revision in applied
-        record = records.get(script.revision, {}) if is_applied else {}
-        if not is_applied:
-            state = 'pending'
-        elif not record:
-            state = 'applied, no record'
-        elif record.get(OPERATION_COLUMN) == STAMP:
-            state = 'stamped'
-        else:
-            state = 'applied'
+        record = records.latest.get(script.revision, {}) \
+            if is_applied else {}
+        failure = records.failures.get(script.revision)
+        state = _state(is_applied, record)
+        if failure is not None:
+            state = state + FAILED_SINCE if is_applied else FAILED_STATE
         row = {
             'revision': script.revision,
             'down_revisions': _down_revisions(script),
@@ -219,6 +186,7 @@ def status_rows(scripts, applied, records):
             'applied_at': record.get(CHANGE_TIME_COLUMN),
             'user_version': record.get(USER_VERSION_COLUMN),
             'history_id': record.get(ID_COLUMN),
+            'last_failure': _failure(failure),
         }
         for name in DETAIL_COLUMNS:
             if name in record:
@@ -231,6 +199,26 @@ def status_rows(scripts, applied, records):
                              else SCRIPT_CHANGED)
         rows.append(row)
     return rows
+
+
+def _state(is_applied, record):
+    if not is_applied:
+        return 'pending'
+    if not record:
+        return 'applied, no record'
+    if record.get(OPERATION_COLUMN) == STAMP:
+        return 'stamped'
+    return 'applied'
+
+
+def _failure(row):
+    """A failed attempt's history ``row`` as ``status`` shows it."""
+    if row is None:
+        return None
+    return {'at': row.get(CHANGE_TIME_COLUMN),
+            'direction': row.get(DIRECTION_COLUMN),
+            'error': one_line(row.get(ERROR_COLUMN), first=True) or None,
+            'history_id': row.get(ID_COLUMN)}
 
 
 def _down_revisions(script):

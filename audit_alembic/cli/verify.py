@@ -21,12 +21,14 @@ is given to every check (see :mod:`.checks`):
   and the row's values (an HMAC with ``AUDIT_ALEMBIC_KEY`` where it is
   set), so that rows edited, deleted, inserted or reordered are found.
 
-Exit status 0 when every check holds, 1 when one fails, 2 on usage
-errors.
+Exit status 0 when every check holds, 1 when one fails
+(:class:`~audit_alembic.exc.CheckFailed`), 2 when the history cannot be
+read or on usage errors.
 """
-import argparse
 import sys
 
+from ..chain import KEY_VARIABLE
+from ..exc import CheckFailed
 from ..exc import CommandError
 from ..stored import as_stored
 from ..values import ID_COLUMN
@@ -42,6 +44,7 @@ from .checks.chain import Chain
 from .checks.failures import Failures
 from .checks.replay import Replay
 from .checks.scripts import Scripts
+from .helptext import definitions
 from .layout import TableLayout
 from .output import reports
 
@@ -50,15 +53,31 @@ REQUIRED = (ID_COLUMN, OLD_VERSION_COLUMN, NEW_VERSION_COLUMN,
             OPERATION_COLUMN)
 #: Rows fetched from the database at a time.
 BATCH_SIZE = 1000
+#: The checks, in the order they are made and reported (each made by its
+#: ``made_for``, given the checks made before it).
+CHECKS = (Replay, Scripts, Failures, Chain)
 
 EPILOG = '''\
+checks (the history is read once, and every row given to each):
+%s
+
+The chain check computes an HMAC-SHA-256 with the key in %s where it
+is set (as it must be when the rows were written with one), else a
+plain SHA-256.
+
 examples:
   audit-alembic verify                       # the project of ./alembic.ini
   audit-alembic verify --format json         # for CI
   audit-alembic verify --url postgresql+psycopg://me@db/app
-
-exit status: 0 when every check holds, 1 when one fails, 2 on usage errors.
+  AUDIT_ALEMBIC_KEY=... audit-alembic verify # rows written with a key
 '''
+
+
+def epilog():
+    """The epilog of ``verify --help``: each check of :data:`CHECKS`,
+    named and described by its class, then examples."""
+    return EPILOG % (definitions((check.name, check.description)
+                                 for check in CHECKS), KEY_VARIABLE)
 
 
 def add_parser(commands):
@@ -68,7 +87,7 @@ def add_parser(commands):
         description='Check that the history table agrees with the '
                     "database's version table and with the script "
                     'directory, and that failed attempts were made good.',
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=epilog())
     options.add_project_options(options.add_database_options(parser))
     group = parser.add_argument_group('output')
     group.add_argument('--format', choices=('table', 'json'),
@@ -95,8 +114,8 @@ def show_verification(scripts, url, layout=None, version_table=None,
     """Check the history of the database of ``url`` (against ``scripts``
     unless None) and write the report to ``out``.
 
-    :raise CommandError: if a check fails or the database or table
-        cannot be read.
+    :raise CheckFailed: if a check fails.
+    :raise CommandError: if the database or the table cannot be read.
     """
     out = out or sys.stdout
     layout = layout or TableLayout()
@@ -112,7 +131,7 @@ def show_verification(scripts, url, layout=None, version_table=None,
         reports.write_checks(checks, out)
     failed = [check.name for check in checks if not check.passed]
     if failed:
-        raise CommandError('verification failed: %s' % ', '.join(failed))
+        raise CheckFailed('verification failed: %s' % ', '.join(failed))
 
 
 def _history_table(connection, layout, url):
@@ -131,9 +150,10 @@ def _history_table(connection, layout, url):
 
 def make_checks(subject):
     """The checks of ``subject``, in the order the report lists them."""
-    replay = Replay(subject)
-    return [replay, Scripts(subject), Failures(subject, replay),
-            Chain(subject)]
+    checks = []
+    for kind in CHECKS:
+        checks.append(kind.made_for(subject, checks))
+    return checks
 
 
 def verify(connection, table, version_heads, scripts=None, layout=None,

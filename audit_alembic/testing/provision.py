@@ -9,6 +9,7 @@ only used to connect and create.  Where the role may not create
 databases, the run falls back to the configured database.  What
 differs per backend is registered in :mod:`.backends`.
 """
+import hashlib
 import os
 import re
 import secrets
@@ -27,6 +28,11 @@ _NAME = re.compile(r'^%s(\d+)_[0-9a-f]+$' % PREFIX)
 SETUP_SCRIPT = 'tools/setup_test_databases.sh'
 #: Set to 1 (as CI does) to make a missing server or right a failure.
 REQUIRE_SERVERS = 'AUDIT_ALEMBIC_REQUIRE_SERVERS'
+#: Set by the process that started a run, for its workers (forked or
+#: spawned): the configured databases (keys, see :func:`shared_key`) where
+#: it could not create one of its own.  Workers then run there too,
+#: without trying again nor warning again: the warning is once per run.
+SHARED_DATABASES = 'AUDIT_ALEMBIC_SHARED_DATABASES'
 
 
 class TargetError(Exception):
@@ -129,17 +135,44 @@ def own_file_database(target):
     return True
 
 
+def shared_key(url):
+    """A key naming configured database ``url`` in
+    :data:`SHARED_DATABASES` (a digest: no password in the environment)."""
+    rendered = url.render_as_string(hide_password=False)
+    return hashlib.sha256(rendered.encode('utf-8')).hexdigest()[:16]
+
+
+def _shared_keys():
+    return set(filter(None, os.environ.get(SHARED_DATABASES, '').split(',')))
+
+
+def _mark_shared(target):
+    keys = _shared_keys() | {shared_key(target.configured_url)}
+    os.environ[SHARED_DATABASES] = ','.join(sorted(keys))
+
+
+def shares_database(target):
+    """Whether ``target`` runs in its configured database, shared with
+    every worker of the run, because the role may not create one (its
+    tests must then run in one worker)."""
+    return not target.isolated and backends.on_server(target.url) and \
+        shared_key(target.configured_url) in _shared_keys()
+
+
 def create_own_database(target, warn=None):
     """Move a connected ``target`` into a new database of its own on its
     server.
 
     Returns False (and warns through ``warn``) if the server refuses to
-    create one: the target then stays on its configured database.  A
-    target whose backend has no databases to create (in-memory SQLite)
-    stays too, silently.
+    create one: the target then stays on its configured database, and
+    the run's workers (which inherit :data:`SHARED_DATABASES`) stay there
+    too without asking again.  A target whose backend has no databases
+    to create (in-memory SQLite) stays too, silently.
     """
     if target.isolated or not backends.on_server(target.url):
         return target.isolated
+    if shares_database(target):
+        return False
     name = new_name()
     try:
         url = backends.create_database(target.engine, name)
@@ -151,14 +184,36 @@ def create_own_database(target, warn=None):
                 problem, REQUIRE_SERVERS, SETUP_SCRIPT)) from None
         if warn is not None:
             warn('warning: %s; running in that database itself, as '
-                 'without isolation (%s grants the right)' % (
-                     problem, SETUP_SCRIPT))
+                 'without isolation, in one worker (%s grants the right)'
+                 % (problem, SETUP_SCRIPT))
+        _mark_shared(target)
         return False
     target.admin_engine = target.engine
     target.own_database = name
     target.url = url
     target.engine = engines.create_engine(url)
     return True
+
+
+def isolation_problem(url):
+    """Why runs on configured database ``url`` (a server's) cannot have
+    databases of their own, on one line naming what to run; None if they
+    can (found by creating and dropping one)."""
+    if not backends.on_server(url):
+        return None
+    target = Target('probe', url)
+    try:
+        connect_all([target])
+        name = new_name()
+        backends.create_database(target.engine, name)
+        backends.drop_database(target, name)
+    except Exception as err:
+        return 'cannot create a database on %s (%s); %s grants the right' % (
+            target.safe_url, engines.describe_error(err, url), SETUP_SCRIPT)
+    finally:
+        if target.engine is not None:
+            target.engine.dispose()
+    return None
 
 
 def drop_own_database(target):

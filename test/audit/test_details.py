@@ -2,6 +2,7 @@
 script checksums, messages, and the attempts that failed."""
 import datetime
 import hashlib
+import io
 import os
 import shutil
 import signal
@@ -490,9 +491,12 @@ class OfflineDetailsTest(DetailsTestBase):
     def test_run_migrations_offline_is_alembics(self):
         env = self.details_env([Rev('A', upgrade=RAISE_ERROR,
                                     downgrade='pass')])
+        # The script goes to a buffer of the test's, not the run's output.
+        env.config.output_buffer = script = io.StringIO()
         with self.assertRaises(RuntimeError) as raised:
             command.upgrade(env.config, 'head', sql=True)
         self.assertIs(raised.exception, ERROR)
+        self.assertIn('-- Running upgrade  -> A', script.getvalue())
 
 
 class CallersTransactionTest(DetailsTestBase):

@@ -206,10 +206,11 @@ class CLITestCase(TestBase):
         for fragment in fragments:
             self.assertIn(fragment, result.stderr)
 
-    def assertFails(self, result, *fragments, hidden=()):
-        """Exit status 1, one error line naming ``fragments`` and none of
-        ``hidden``, no traceback; returns the message."""
-        self.assertEqual(result.returncode, 1, result)
+    def assertFails(self, result, *fragments, hidden=(), status=2):
+        """Exit status 2 (it could not check), one error line naming
+        ``fragments`` and none of ``hidden``, no traceback; returns the
+        message."""
+        self.assertEqual(result.returncode, status, result)
         lines = result.stderr.splitlines()
         self.assertEqual(len(lines), 1, result.stderr)
         self.assertTrue(lines[0].startswith(ERROR_PREFIX), lines[0])
@@ -219,6 +220,12 @@ class CLITestCase(TestBase):
         for secret in hidden:
             self.assertNotIn(secret, result.stdout + result.stderr)
         return lines[0][len(ERROR_PREFIX):]
+
+    def assertFindings(self, result, *fragments):
+        """Exit status 1 (the check found something), with one error line
+        naming ``fragments`` as :meth:`assertFails` has it; returns the
+        message."""
+        return self.assertFails(result, *fragments, status=1)
 
 
 def parse_table(text):

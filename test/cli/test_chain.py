@@ -172,7 +172,7 @@ class ChainTest(ChainTestBase):
                                                'key?')))
             with with_key(key):
                 result = self.main('verify', '-c', db.env.ini_path)
-            self.assertFails(result, 'verification failed: chain')
+            self.assertFindings(result, 'verification failed: chain')
             self.assertEqual(result.stdout.count('\n         - '), 1,
                              result.stdout)
         with with_key('right key'):

@@ -32,19 +32,19 @@ HISTORY = COMMANDS.index('$ audit-alembic history')
 #: direction, kind, "from -> to" and status of the rows the demo leaves
 #: where each step commits by itself (SQLite, MariaDB).
 STEPS = [
-    ['up', 'migration', '<base> \u2192 1975ea83b712', 'ok'],
-    ['up', 'migration', '1975ea83b712 \u2192 ae1027a6acf', 'ok'],
-    ['up', 'migration', 'ae1027a6acf \u2192 27c6a30d7c24', 'failed'],
-    ['up', 'migration', 'ae1027a6acf \u2192 27c6a30d7c24', 'ok'],
-    ['down', 'migration', '27c6a30d7c24 \u2192 ae1027a6acf', 'ok'],
-    ['up', 'stamp', 'ae1027a6acf \u2192 27c6a30d7c24', 'ok'],
+    ['up', 'migration', '<base> -> 1975ea83b712', 'ok'],
+    ['up', 'migration', '1975ea83b712 -> ae1027a6acf', 'ok'],
+    ['up', 'migration', 'ae1027a6acf -> 27c6a30d7c24', 'failed'],
+    ['up', 'migration', 'ae1027a6acf -> 27c6a30d7c24', 'ok'],
+    ['down', 'migration', '27c6a30d7c24 -> ae1027a6acf', 'ok'],
+    ['up', 'stamp', 'ae1027a6acf -> 27c6a30d7c24', 'ok'],
 ]
 #: Where the first upgrade is one transaction (PostgreSQL), its first
 #: two steps are undone with the third.
 ONE_TRANSACTION_STEPS = [
-    ['up', 'migration', '<base> \u2192 27c6a30d7c24', 'failed'],
-    ['up', 'migration', '<base> \u2192 1975ea83b712', 'ok'],
-    ['up', 'migration', '1975ea83b712 \u2192 ae1027a6acf', 'ok'],
+    ['up', 'migration', '<base> -> 27c6a30d7c24', 'failed'],
+    ['up', 'migration', '<base> -> 1975ea83b712', 'ok'],
+    ['up', 'migration', '1975ea83b712 -> ae1027a6acf', 'ok'],
 ] + STEPS[3:]
 DEMO_TABLES = {'demo_account', 'demo_invoice', 'alembic_version',
                'alembic_version_history'}
@@ -110,7 +110,7 @@ class DemoOutputMixin:
         table = text[positions[HISTORY]:].split('\n', 1)[1].split('\n\n')[0]
         headers, rows = parse_table(table)
         self.assertEqual(headers[2:11], [
-            'direction', 'kind', 'from \u2192 to', 'user version', 'status',
+            'direction', 'kind', 'from -> to', 'user version', 'status',
             'run', 'took', 'by', 'error'])
         self.assertEqual([row[2:5] + row[6:7] for row in rows], steps)
         self.assertEqual({row[5] for row in rows}, {'myapp 1.0'})

@@ -1,5 +1,5 @@
-"""Errors: one line on stderr, exit status 1 (2 for usage), no traceback,
-no password."""
+"""Errors: one line on stderr, exit status 2 (as for usage errors: the
+command could not check), no traceback, no password."""
 import importlib.util
 import os
 import tempfile

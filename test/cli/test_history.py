@@ -19,7 +19,7 @@ GRAPH = [Rev('A'), Rev('B', 'A'), Rev('C', 'A'), Rev('D', ('B', 'C')),
          Rev('E', 'D'), Rev('DE', 'E'), Rev('F', 'DE')]
 COLUMNS = ['id', 'alembic_version', 'prev_alembic_version', 'operation_type',
            'operation_direction', 'user_version', 'changed_at']
-HEADERS = ['id', 'time (UTC)', 'direction', 'kind', 'from \u2192 to',
+HEADERS = ['id', 'time (UTC)', 'direction', 'kind', 'from -> to',
            'user version']
 
 
@@ -80,19 +80,19 @@ class HistoryTest(CLITestCase):
             row['changed_at'].strftime('%Y-%m-%d %H:%M:%S'),
             row['operation_direction'],
             row['operation_type'],
-            '%s \u2192 %s' % (revisions(row['prev_alembic_version']),
-                              revisions(row['alembic_version'])),
+            '%s -> %s' % (revisions(row['prev_alembic_version']),
+                          revisions(row['alembic_version'])),
             '1.0',
         ] for row in self.rows])
-        self.assertEqual(lines[0][2:5], ['up', 'migration', '<base> \u2192 A'])
+        self.assertEqual(lines[0][2:5], ['up', 'migration', '<base> -> A'])
         self.assertEqual([line[2:5] for line in lines[3:]], [
-            ['up', 'migration', 'B, C \u2192 D'],
-            ['down', 'migration', 'D \u2192 B, C'],
-            ['up', 'migration', 'B, C \u2192 D'],
-            ['up', 'migration', 'D \u2192 E'],
-            ['up', 'migration', 'E \u2192 DE'],
-            ['up', 'migration', 'DE \u2192 F'],
-            ['down', 'stamp', 'F \u2192 DE']])
+            ['up', 'migration', 'B, C -> D'],
+            ['down', 'migration', 'D -> B, C'],
+            ['up', 'migration', 'B, C -> D'],
+            ['up', 'migration', 'D -> E'],
+            ['up', 'migration', 'E -> DE'],
+            ['up', 'migration', 'DE -> F'],
+            ['down', 'stamp', 'F -> DE']])
 
     def test_revision_filter(self):
         by_b, by_e, by_percent = self.main_many(*[
@@ -104,8 +104,9 @@ class HistoryTest(CLITestCase):
                 lambda row: revision in parts(row['alembic_version']) |
                 parts(row['prev_alembic_version'])))
             self.assertEqual(len(ids), count)
-        # % and _ are no wildcards.
-        self.assertEqual(self.ids(self.assertSucceeds(by_percent)), [])
+        # % and _ are no wildcards: no revision is named so.
+        self.assertEqual((by_percent.returncode, by_percent.stdout), (2, ''))
+        self.assertIn("no revision '%'", by_percent.stderr)
 
     def test_since(self):
         as_utc = self.between.isoformat() + 'Z'
@@ -153,12 +154,34 @@ class HistoryTest(CLITestCase):
 
     def test_no_matching_rows(self):
         table, as_json = self.main_many(*[
-            ['history', '--url', self.db.url_text, '--revision', 'X',
+            ['history', '--url', self.db.url_text, '--since', '9999-01-01',
              '--format', output_format]
             for output_format in ('table', 'json')])
         headers, lines = parse_table(self.assertSucceeds(table))
         self.assertEqual((headers, lines), (HEADERS, []))
         self.assertEqual(json.loads(self.assertSucceeds(as_json)), [])
+
+    def test_unknown_revision_is_an_error(self):
+        # Exit 2: the command could not show what was asked (issue 21).
+        for output_format in ('table', 'json'):
+            result = self.history('--revision', 'X', '--format',
+                                  output_format)
+            self.assertEqual((result.returncode, result.stdout), (2, ''))
+            self.assertIn("no revision 'X' in the history of "
+                          'alembic_version_history', result.stderr)
+
+    def test_revision_prefix(self):
+        # F is the only revision starting so; D is one, exact, though DE
+        # starts with it too; nothing else starts with B.
+        by_f, by_d, by_whole = self.main_many(*[
+            ['history', '--url', self.db.url_text, '--format', 'csv',
+             '--revision', revision] for revision in ('F', 'D', 'DE')])
+        self.assertEqual(self.ids(self.assertSucceeds(by_f)),
+                         self.ids_where(lambda row: 'F' in parts(
+                             row['alembic_version']) | parts(
+                             row['prev_alembic_version'])))
+        self.assertEqual(len(self.ids(self.assertSucceeds(by_d))), 4)
+        self.assertEqual(len(self.ids(self.assertSucceeds(by_whole))), 3)
 
     def test_schema(self):
         schema = inspect(self.db.engine).default_schema_name
@@ -196,8 +219,8 @@ class OtherTableTest(CLITestCase):
         headers, lines = parse_table(self.assertSucceeds(as_table))
         self.assertEqual(headers, HEADERS + ['host'])
         self.assertEqual([line[4:] for line in lines], [
-            ['<base> \u2192 A', '2.0', 'build-7'],
-            ['A \u2192 B', '2.0', 'build-7']])
+            ['<base> -> A', '2.0', 'build-7'],
+            ['A -> B', '2.0', 'build-7']])
         data = json.loads(self.assertSucceeds(as_json))
         self.assertEqual([item['host'] for item in data], ['build-7'] * 2)
         self.assertEqual(set(data[0]), set(COLUMNS) | {'host'})

@@ -56,6 +56,7 @@ class Checkout:
         environ.pop('AUDIT_ALEMBIC_SAMPLE_CRASH', None)
         # The runs decide for themselves whether servers are required.
         environ.pop('AUDIT_ALEMBIC_REQUIRE_SERVERS', None)
+        environ.pop('AUDIT_ALEMBIC_SHARED_DATABASES', None)
         environ.update(env or {})
         self.measure_coverage(environ, args)
         return environ

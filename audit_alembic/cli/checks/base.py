@@ -1,5 +1,6 @@
 """The shape every check of ``verify`` has, and what it is given: the
 subject of the checks, and each history row as a recorded step."""
+from ...values import ACCEPTED
 from ...values import ID_COLUMN
 from ...values import FAILED
 from ...values import NEW_VERSION_COLUMN
@@ -61,7 +62,8 @@ class RecordedStep:
     :ivar sources: the set of revisions the step started from (empty:
         the base).
     :ivar destinations: the set of revisions it led to.
-    :ivar status: its ``status``: ``'ok'``, ``'failed'``, or None where
+    :ivar status: its ``status``: ``'ok'``, ``'failed'``, ``'accepted'``,
+        or None where
         the table has no such column or the row was written before it
         had one.
     """
@@ -84,6 +86,12 @@ class RecordedStep:
         return self.status == FAILED
 
     @property
+    def is_accepted(self):
+        """Whether the row accepts an edit of a script after it ran
+        (``audit-alembic accept``): no step, no failure."""
+        return self.status == ACCEPTED
+
+    @property
     def is_ok(self):
         """Whether the row records a successful step (a row without a
         status was written by a version that recorded only those)."""
@@ -95,7 +103,8 @@ class Check:
     :meth:`add`, then :meth:`finish` settles its problems and notes.
 
     :ivar name: what the report calls it.
-    :ivar description: what it checks, in a line.
+    :ivar description: what it checks, in a line (``verify --help``
+        lists both).
     :ivar problems: dicts, each with a ``message`` and the ``rows`` (ids)
         or ``revisions`` concerned; the check passed if there are none.
     :ivar notes: lines worth knowing that are no problem.
@@ -111,6 +120,12 @@ class Check:
         self.notes = []
         self.skipped = False
         self.skip_reason = None
+
+    @classmethod
+    def made_for(cls, subject, earlier):
+        """This check of ``subject``; ``earlier`` holds the checks made
+        before it, for a check that reads another."""
+        return cls(subject)
 
     @property
     def passed(self):

@@ -21,6 +21,9 @@ class Chain(Check):
     it (see :mod:`audit_alembic.chain`) and the row's values."""
 
     name = 'chain'
+    #: Each check says which hash it computes (see :meth:`__init__`).
+    description = ("each row's hash follows from the rows before it "
+                   '(HMAC-SHA-256 with AUDIT_ALEMBIC_KEY where it is set)')
 
     def __init__(self, subject):
         from ... import chain

@@ -49,6 +49,13 @@ class Failures(Check):
     description = ("every 'failed' attempt was made good: a step made "
                    'the same move, or the database has it made')
 
+    @classmethod
+    def made_for(cls, subject, earlier):
+        """The failures check, reading the replay check of ``earlier``."""
+        from .replay import Replay
+        return cls(subject, next(check for check in earlier
+                                 if isinstance(check, Replay)))
+
     def __init__(self, subject, replay):
         super().__init__()
         if STATUS_COLUMN not in subject.table.c:

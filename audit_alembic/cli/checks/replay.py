@@ -6,7 +6,8 @@ from .base import Check
 
 
 class Replay(Check):
-    """Replays the successful steps (failed attempts changed nothing).
+    """Replays the successful steps (failed attempts and accepted edits
+    changed nothing).
 
     :ivar state: the revisions the steps so far leave the database at;
         None before the first step.  The failures check reads it.
@@ -38,7 +39,7 @@ class Replay(Check):
 
     def add(self, step):
         id_before, self.last_row_id = self.last_row_id, step.id
-        if step.is_failed:
+        if not step.is_ok:  # a failed attempt, an accepted edit
             return
         row_id, sources = step.id, step.sources
         state = self.state

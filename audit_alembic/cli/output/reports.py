@@ -3,30 +3,61 @@ JSON document (times in ISO-8601 UTC)."""
 import json
 
 from .table import write_table
+from .text import error_cause
 from .text import escaped
 from .text import json_value
 from .text import revisions
+from .text import short_run_id
 from .text import utc_to_the_second
 
 
-def write_status_table(rows, current, details, out):
+#: The free-text columns of the status table, cut to fit a terminal.
+STATUS_SHRINK = ('message', 'user version', 'error')
+
+
+def write_status_table(rows, current, details, out, wide=False):
     """The revisions of ``status`` (dicts, oldest first) as an aligned
     table, with those of the ``details`` columns any row has, then the
-    database's ``current`` head(s) and the pending revisions."""
+    database's ``current`` head(s) and the pending revisions.  On a
+    terminal, unless ``wide``, messages and user versions are cut to
+    fit.  Where a revision's last attempt failed, the table shows when
+    and the error's first line."""
     details = [name for name in details
                if any(name in row for row in rows)]
+    failures = any(row.get('last_failure') for row in rows)
     headers = ['revision', 'state', 'applied at (UTC)', 'user version'] + \
-        [name.replace('_', ' ') for name in details] + ['message']
+        [name.replace('_', ' ') for name in details] + \
+        (['failed at (UTC)', 'error'] if failures else []) + ['message']
     lines = [[escaped(row['step']), row['state'],
               utc_to_the_second(row['applied_at'])
               if row['applied_at'] is not None else '',
               escaped(row['user_version'])] +
-             [escaped(row.get(name)) for name in details] +
+             [short_run_id(row.get(name)) if name == 'run_id'
+              else escaped(row.get(name)) for name in details] +
+             (_failure_cells(row.get('last_failure')) if failures else []) +
              [escaped(row['message'])] for row in rows]
-    write_table(out, headers, [lines])
+    write_table(out, headers, [lines], shrink=STATUS_SHRINK, wide=wide)
     pending = [row['revision'] for row in rows if not row['applied']]
     out.write('\ndatabase at: %s\n' % revisions(current))
     out.write('pending: %s\n' % (', '.join(pending) if pending else 'none'))
+
+
+def _failure_cells(failure):
+    """The ``failed at`` and ``error`` cells of a revision's last failed
+    attempt (empty for none)."""
+    if not failure:
+        return ['', '']
+    return [utc_to_the_second(failure['at'])
+            if failure['at'] is not None else '',
+            escaped(error_cause(failure['error']))]
+
+
+def _json_row(row):
+    """A revision of ``status`` as JSON values (``last_failure`` is an
+    object, or null)."""
+    return {key: {name: json_value(item) for name, item in value.items()}
+            if isinstance(value, dict) else json_value(value)
+            for key, value in row.items()}
 
 
 def write_status_json(rows, current, heads, out):
@@ -36,8 +67,7 @@ def write_status_json(rows, current, heads, out):
         'current_heads': current,
         'script_heads': heads,
         'pending': [row['revision'] for row in rows if not row['applied']],
-        'revisions': [{key: json_value(value)
-                       for key, value in row.items()} for row in rows],
+        'revisions': [_json_row(row) for row in rows],
     }
     _write_json(document, out)
 

@@ -24,11 +24,13 @@ from ...values import STATUS_COLUMN
 from ...values import USER_VERSION_COLUMN as USER_VERSION
 from ..layout import TableLayout
 from . import table as aligned
-from .text import arrow
+from .text import ARROW
 from .text import duration
+from .text import error_cause
 from .text import escaped
 from .text import one_line
 from .text import plain
+from .text import short_run_id
 from .text import stored_revisions
 from .text import unicode_ok
 from .text import utc_iso
@@ -36,30 +38,33 @@ from .text import utc_to_the_second
 
 #: Rows per aligned block of table output.
 BATCH_SIZE = 1000
-#: How much of a run id and of an error the table shows, unless asked
-#: for every column in full.
-RUN_ID_SHOWN = 8
-ERROR_SHOWN = 60
+#: The headers of the free-text columns cut to fit a terminal.
+SHRINK = ('user version', 'error')
 
 
-def write_table(table, batches, out, layout=None, all_columns=False):
+def write_table(table, batches, out, layout=None, all_columns=False,
+                wide=False):
     """Write the rows as an aligned table: id, time, direction, kind,
     from -> to, user version, then any other columns (``layout``, a
     :class:`~..layout.TableLayout`, names them; by default as
     ``Auditor.create`` does).  Of the detail columns, only the status,
     the run (its id's start), the duration, who ran the step and where,
-    and the start of the error are shown, unless ``all_columns``.
+    and the error's cause (:func:`.text.error_cause`, its first line) are
+    shown, unless ``all_columns``.
 
     Columns are as wide as their widest value in the first
-    :data:`BATCH_SIZE` rows; later rows only ever widen them.
+    :data:`BATCH_SIZE` rows; later rows only ever widen them.  On a
+    terminal, unless ``wide``, the :data:`SHRINK` columns are cut to fit.
     """
-    headers, cells = _table_layout(table, arrow(out),
-                                   layout or TableLayout(), all_columns)
+    layout = layout or TableLayout()
+    headers, cells = _table_layout(table, ARROW, layout, all_columns)
     aligned.write_table(
         out, headers,
         ([[cell(row) for cell in cells] for row in batch]
          for batch in batches),
-        right=[header == ID for header in headers])
+        right=[header == ID for header in headers],
+        shrink=SHRINK + (layout.name(USER_VERSION), ERROR_COLUMN),
+        wide=wide)
 
 
 def _table_layout(table, arrow, layout, all_columns=False):
@@ -110,11 +115,11 @@ def _table_layout(table, arrow, layout, all_columns=False):
 def _add_details(add, at, shown):
     """The cells summing up the detail columns of a table made with
     ``details=True``; the others of them are hidden."""
-    def text_of(i, most=None):
-        return lambda row: escaped(row[i])[:most]
+    def text_of(i):
+        return lambda row: escaped(row[i])
 
     add('status', text_of(at(STATUS_COLUMN)))
-    add('run', text_of(at(RUN_ID_COLUMN), RUN_ID_SHOWN))
+    add('run', lambda row, i=at(RUN_ID_COLUMN): short_run_id(row[i]))
     if at(DURATION_COLUMN) is not None:
         add('took', lambda row, i=at(DURATION_COLUMN): duration(row[i]))
     user, host = at(OS_USER_COLUMN), at(HOST_COLUMN)
@@ -123,7 +128,7 @@ def _add_details(add, at, shown):
             escaped(row[i]) for i in (user, host) if row[i] is not None))
     if at(ERROR_COLUMN) is not None:
         add('error', lambda row, i=at(ERROR_COLUMN): escaped(one_line(
-            row[i], most=ERROR_SHOWN, first=True)))
+            error_cause(row[i]), first=True)))
     shown.update(at(name) for name in DETAIL_COLUMNS)
 
 
@@ -173,6 +178,17 @@ def write_json(table, batches, out, layout=None):
     out.write('\n]\n' if separator != '\n' else ']\n')
 
 
+def write_jsonl(table, batches, out, layout=None):
+    """Write the rows as JSON lines: one JSON object a line, keyed by
+    column name, nothing around them; times in ISO-8601."""
+    names = [column.name for column in table.columns]
+    encode = json.JSONEncoder(ensure_ascii=not unicode_ok(out),
+                              default=str).encode
+    for rows in _converted(table, batches, layout):
+        out.write(''.join([encode(dict(zip(names, row))) + '\n'
+                           for row in rows]))
+
+
 def write_csv(table, batches, out, layout=None):
     """Write the rows as CSV under a header of column names; times in
     ISO-8601, NULL as an empty field."""
@@ -182,5 +198,6 @@ def write_csv(table, batches, out, layout=None):
         writer.writerows(rows)
 
 
-WRITERS = {'table': write_table, 'json': write_json, 'csv': write_csv}
+WRITERS = {'table': write_table, 'json': write_json, 'jsonl': write_jsonl,
+           'csv': write_csv}
 FORMATS = tuple(WRITERS)

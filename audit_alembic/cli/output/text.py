@@ -2,12 +2,19 @@
 for JSON and CSV, times in UTC, revisions, and an error on one line."""
 import codecs
 import datetime
+import re
 
 from ... import values
 from ...values import DEFAULT_SEPARATOR as SEPARATOR
 
 #: What stands for "no revision".
 BASE = values.BASE
+#: The arrow of a step, ``from -> to``, in every command: Alembic's own
+#: (its log and ``alembic history`` print it), and every terminal shows it.
+ARROW = '->'
+#: How many characters of a run id a table shows, in every command (JSON
+#: and CSV give it whole); ``history --run`` takes that start.
+RUN_ID_SHOWN = 8
 
 
 def one_line(value, most=None, first=False):
@@ -25,6 +32,36 @@ def one_line(value, most=None, first=False):
     if most is not None and len(text) > most:
         text = text[:most - 3] + '...'
     return text
+
+
+def short_run_id(value):
+    """A run id as a table shows it: its first :data:`RUN_ID_SHOWN`
+    characters, escaped."""
+    return escaped(value)[:RUN_ID_SHOWN]
+
+
+# A stored error (see ``errors.describe_failure``): ``module.Class: ``,
+# then for a driver's error ``(driver.Class) `` and the driver's message.
+_ERROR_CLASS = re.compile(r'(?:[A-Za-z_][\w]*\.)*([A-Za-z_]\w*): ')
+_DRIVER_CLASS = re.compile(r'\((?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*\) ')
+
+
+def error_cause(text):
+    """A stored error as a table shows it: the cause, not the module path
+    of its exception.  ``sqlalchemy.exc.OperationalError:
+    (sqlite3.OperationalError) no such column: x`` is ``no such column:
+    x`` (the driver's own message); ``alembic.util.exc.CommandError:
+    boom`` is ``CommandError: boom``.  Other text is left as it is."""
+    if text is None or text.__class__ is not str:
+        return text
+    found = _ERROR_CLASS.match(text)
+    if found is None:
+        return text
+    rest = text[found.end():]
+    driver = _DRIVER_CLASS.match(rest)
+    if driver is not None and rest[driver.end():].strip():
+        return rest[driver.end():]
+    return '%s: %s' % (found.group(1), rest)
 
 
 def error_line(error):
@@ -75,11 +112,6 @@ def duration(value):
     if isinstance(value, int) and value >= 10000:
         return '%.1f s' % (value / 1000)
     return '%s ms' % escaped(value)
-
-
-def arrow(out):
-    """An arrow ``out`` can show."""
-    return '\u2192' if unicode_ok(out) else '->'
 
 
 def unicode_ok(out):

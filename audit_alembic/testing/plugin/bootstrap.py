@@ -50,8 +50,28 @@ def use_sqlite3_fallback():
             extra + [p for p in [os.environ.get('PYTHONPATH')] if p])
 
 
+#: The runners the ``test`` extra brings, by adapter.
+RUNNER_MODULES = {'nose': 'nose2', 'pytest': 'pytest'}
+TEST_EXTRA = "pip install 'audit-alembic[test]'"
+
+
+def require_runner(runner):
+    """Exit with one line naming the ``test`` extra if the runner the
+    adapter for ``runner`` plugs into is not installed."""
+    module = RUNNER_MODULES[runner]
+    try:
+        importlib.import_module(module)
+    except ImportError as err:
+        if getattr(err, 'name', None) != module:
+            raise
+        sys.exit('%s: error: the test suite needs %s, which is not '
+                 'installed; install the test extra: %s'
+                 % (os.path.basename(sys.argv[0]), module, TEST_EXTRA))
+
+
 def load_adapter(runner):
     """Load the core, then the adapter for ``runner`` ('nose' or 'pytest')."""
+    require_runner(runner)
     use_sqlite3_fallback()
     _load(PATHS_MODULE, os.path.join(os.pardir, os.pardir, 'paths.py'))
     _load(MASKING_MODULE, os.path.join(os.pardir, os.pardir, 'masking.py'))

@@ -95,6 +95,14 @@ class AuditAlembicPlugin(Plugin):
             plugin_base.drop_first()
         except plugin_base.UsageError as err:
             fail(err)
+        if plugin_base.one_worker_only():
+            self.use_one_worker()
+
+    def use_one_worker(self):
+        """Have nose2's mp plugin start one worker, not one per CPU."""
+        for plugin in self.session.plugins:
+            if hasattr(plugin, 'procs') and hasattr(plugin, '_startProcs'):
+                plugin.procs = 1
 
     def used_targets(self):
         """How many targets tests use: the first, or all with

@@ -164,6 +164,16 @@ def post_begin(used=None):
         raise UsageError(str(err)) from None
 
 
+def one_worker_only():
+    """Whether the run must use one worker: a target used runs in its
+    configured database, shared, because the role may not create one
+    (workers would collide on its tables)."""
+    from audit_alembic.testing import config
+    from audit_alembic.testing import provision
+    return any(provision.shares_database(target)
+               for target in config.targets)
+
+
 def drop_first():
     """Honour --dropfirst on the targets tests use."""
     from audit_alembic.testing import config

@@ -92,6 +92,15 @@ def pytest_sessionstart(session):
             plugin_base.drop_first()  # it collects nothing
     except plugin_base.UsageError as err:
         raise pytest.UsageError(str(err)) from None
+    if _is_controller(session.config) and plugin_base.one_worker_only():
+        _use_one_worker(session.config)
+
+
+def _use_one_worker(config):
+    """Have pytest-xdist start one worker (its session starts after
+    this one and reads the list of workers then)."""
+    config.option.tx = config.option.tx[:1]
+    config.option.numprocesses = 1
 
 
 def _interrupt(signum, frame):
