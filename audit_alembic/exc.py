@@ -57,7 +57,7 @@ class CheckFailed(CommandError):
 
 
 def _define_table_setup_error() -> type[AuditSetupError]:
-    from alembic.util import CommandError as AlembicCommandError
+    from alembic.util.exc import CommandError as AlembicCommandError
 
     class TableSetupError(AuditSetupError, AlembicCommandError):
         """The history table lacks columns and they cannot be added.
