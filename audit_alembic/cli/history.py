@@ -55,10 +55,9 @@ def add_parser(commands):
     filters.add_argument('--revision', metavar='REV',
                          help='only steps from or to revision REV (or the '
                               'one revision whose id starts with REV)')
-    filters.add_argument('--script-location', metavar='DIR',
-                         help='the script directory whose revisions '
-                              '--revision may abbreviate (default: '
-                              'script_location of the config file)')
+    options.add_script_location(
+        filters, 'the script directory whose revisions --revision may '
+                 'abbreviate')
     filters.add_argument('--since', metavar='TIMESTAMP',
                          type=options.timestamp,
                          help='only steps recorded at or after TIMESTAMP')

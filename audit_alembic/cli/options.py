@@ -90,12 +90,17 @@ def add_database_options(parser):
     return database
 
 
+def add_script_location(group, what):
+    """``--script-location DIR``: ``what`` the directory is for."""
+    group.add_argument('--script-location', metavar='DIR',
+                       help='%s (default: script_location of the config '
+                            'file)' % what)
+
+
 def add_project_options(group):
     """``--script-location`` and ``--version-table``: the Alembic project
     a command compares the database with."""
-    group.add_argument('--script-location', metavar='DIR',
-                       help='the Alembic script directory (default: '
-                            'script_location of the config file)')
+    add_script_location(group, 'the Alembic script directory')
     group.add_argument('--version-table', metavar='NAME',
                        help="Alembic's version table (default: %s; one "
                             'named here must exist)' % DEFAULT_VERSION_TABLE)
