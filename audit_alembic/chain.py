@@ -213,10 +213,13 @@ class ChainWriter:
             # to its pool (or closes).
             if connection.info.get(CHAIN_LOCK_INFO):
                 return
-            name = 'audit_alembic_%x' % self._lock_key
-            got = connection.exec_driver_sql(
-                'SELECT GET_LOCK(%%s, %d)' % CHAIN_LOCK_TIMEOUT,
-                (name,)).scalar()
+            # Named per database and table: the server's locks are
+            # shared by all its databases.
+            name_sql, parameters = session_lock_name(self.table)
+            got, name = connection.exec_driver_sql(
+                'SELECT GET_LOCK(%s, %d), %s' % (
+                    name_sql, CHAIN_LOCK_TIMEOUT, name_sql),
+                parameters * 2).one()
             if got != 1:
                 raise AuditRuntimeError(
                     'could not lock the chain of table %s within %d seconds'
@@ -272,6 +275,16 @@ def _lock_key(table):
     digest = hashlib.sha256(
         ('audit_alembic:%s' % table.fullname).encode('utf-8')).digest()
     return int.from_bytes(digest[:8], 'big') >> 1
+
+
+def session_lock_name(table):
+    """The SQL naming ``table``'s MySQL/MariaDB session lock, and its
+    parameters: ``audit_alembic_`` and 16 hex digits of the SHA-256 of
+    the table's database (its schema, else the session's) and name.
+    Within the server's limit of 64 characters, whatever the names."""
+    return ("CONCAT('audit_alembic_', LEFT(SHA2(CONCAT("
+            "COALESCE(%s, DATABASE()), '.', %s), 256), 16))",
+            (table.schema, table.name))
 
 
 def _sqlite_lock_statement(table):

@@ -342,18 +342,42 @@ class ConcurrentChainTest(ChainTestBase):
 
 class ChainLockTest(ChainTestBase):
 
+    def lock_name(self, connection, table):
+        from audit_alembic.chain import session_lock_name
+        name_sql, parameters = session_lock_name(table)
+        return connection.exec_driver_sql(
+            'SELECT ' + name_sql, parameters).scalar()
+
     def test_lock_is_free_once_the_command_is_done(self):
         if self.dialect_name not in ('mysql', 'mariadb'):
             self.skipTest('a session lock of MySQL and MariaDB')
-        from audit_alembic.chain import _lock_key
         db = self.details_database()
         db.run('upgrade', 'A')
         db.run('upgrade', 'head')  # a connection back from the pool
-        name = 'audit_alembic_%x' % _lock_key(
-            db.env.config.attributes['auditor'].table)
+        table = db.env.config.attributes['auditor'].table
         with db.engine.connect() as connection:
+            name = self.lock_name(connection, table)
             self.assertEqual(connection.scalar(
                 text('SELECT IS_FREE_LOCK(:name)'), {'name': name}), 1)
+
+    def test_lock_is_named_per_database(self):
+        # The server's locks are shared by its databases: tables of one
+        # name in two databases must not wait for each other.
+        if self.dialect_name not in ('mysql', 'mariadb'):
+            self.skipTest('a session lock of MySQL and MariaDB')
+        metadata = MetaData()
+        here = Table('alembic_version_history', metadata)
+        there = Table('alembic_version_history', metadata, schema='other')
+        db = self.details_database()
+        with db.engine.connect() as connection:
+            database = connection.exec_driver_sql(
+                'SELECT DATABASE()').scalar()
+            named = Table('alembic_version_history', MetaData(),
+                          schema=database)
+            name = self.lock_name(connection, here)
+            self.assertEqual(name, self.lock_name(connection, named))
+            self.assertNotEqual(name, self.lock_name(connection, there))
+            self.assertRegex(name, r'^audit_alembic_[0-9a-f]{16}$')
 
 
 class SqliteChainLockTest(unittest.TestCase):
