@@ -7,6 +7,15 @@ import contextlib
 import inspect
 import os
 import sys
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import Callable
+from typing import Iterator
+from typing import Optional
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from sqlalchemy.engine import Dialect
 
 #: The pip requirement that provides ``sqlite3`` where Python lacks it.
 PYSQLITE3_PACKAGE = 'pysqlite3-binary'
@@ -16,7 +25,8 @@ SQLITE3_SHIM_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 '_sqlite3_fallback')
 
 
-def alembic_supports_callback(configure_method=None):
+def alembic_supports_callback(
+        configure_method: Optional[Callable[..., Any]] = None) -> bool:
     """Tell whether ``configure_method`` accepts ``on_version_apply``.
 
     :param configure_method: a ``configure`` function to inspect; by
@@ -36,7 +46,7 @@ def alembic_supports_callback(configure_method=None):
 
 
 @contextlib.contextmanager
-def standard_conforming_strings(dialect):
+def standard_conforming_strings(dialect: 'Dialect') -> Iterator[None]:
     """Render PostgreSQL string literals for a server with
     ``standard_conforming_strings`` on (the default since 9.1).
 
@@ -55,7 +65,7 @@ def standard_conforming_strings(dialect):
         setattr(dialect, flag, True)
 
 
-def ensure_sqlite3():
+def ensure_sqlite3() -> bool:
     """Make ``import sqlite3`` work where Python was built without it, by
     standing pysqlite3 in for it.
 
@@ -76,7 +86,7 @@ def ensure_sqlite3():
     return True
 
 
-def sqlite3_path_entries():
+def sqlite3_path_entries() -> list[str]:
     """``PYTHONPATH`` entries child processes need for SQLite: the
     pysqlite3 shim where this Python has no sqlite3, else none."""
     try:
@@ -93,10 +103,10 @@ def sqlite3_path_entries():
 ALEMBIC_PYPROJECT_VERSION = (1, 16)
 
 
-def alembic_version():
+def alembic_version() -> tuple[int, ...]:
     """The installed Alembic's version, as a tuple of numbers."""
     import alembic
-    parts = []
+    parts: list[int] = []
     for part in alembic.__version__.split('.'):
         digits = ''.join(c for c in part if c.isdigit())
         if not digits:
@@ -105,12 +115,13 @@ def alembic_version():
     return tuple(parts)
 
 
-def alembic_reads_pyproject():
+def alembic_reads_pyproject() -> bool:
     """Whether the installed Alembic reads ``pyproject.toml`` (1.16+)."""
     return alembic_version() >= ALEMBIC_PYPROJECT_VERSION
 
 
-def alembic_config(ini_file, toml_file, ini_section):
+def alembic_config(ini_file: Optional[str], toml_file: Optional[str],
+                   ini_section: str) -> 'Config':
     """An ``alembic.config.Config`` of ``ini_file`` (or None) and, where
     this Alembic reads one, ``toml_file`` (or None)."""
     from alembic.config import Config
@@ -119,19 +130,45 @@ def alembic_config(ini_file, toml_file, ini_section):
     return Config(ini_file, ini_section=ini_section)
 
 
-def load_toml(path):
+def load_toml(path: str) -> dict[str, Any]:
     """The parsed TOML file ``path`` (a dict), with the parser Python or
     Alembic provides.
 
     :raise ValueError: if the file is not TOML, or no parser is there.
     """
-    try:
+    if sys.version_info >= (3, 11):
         import tomllib
-    except ImportError:  # Python < 3.11
+    else:
         try:
             from alembic.util.compat import tomllib
         except ImportError:
             raise ValueError('reading TOML needs Python 3.11 or Alembic '
                              '1.16') from None
     with open(path, 'rb') as f:
-        return tomllib.load(f)
+        data: dict[str, Any] = tomllib.load(f)
+    return data
+
+
+#: The functions of ``alembic.command`` that only list a run's steps.
+PURE_STEP_FUNCTIONS = ('upgrade', 'downgrade', 'do_stamp')
+
+
+def planned_steps(ctx: Any) -> Optional[int]:
+    """How many steps the run of migration context ``ctx`` is about to
+    apply, or None where that cannot be told.
+
+    Alembic keeps the function that lists them (its command's ``upgrade``,
+    ``downgrade`` or ``stamp``, a pure computation over the scripts) in
+    the context's ``opts['fn']``, and calls it with the current heads as
+    the run starts; no public API gives the list.
+    """
+    fn: Any = getattr(ctx, 'opts', {}).get('fn')  # Alembic's, or None
+    # Only those known to compute and nothing more: autogenerate's
+    # (``revision``, ``check``) fills the new script as it runs.
+    if getattr(fn, '__module__', None) != 'alembic.command' or \
+            getattr(fn, '__name__', None) not in PURE_STEP_FUNCTIONS:
+        return None
+    try:
+        return len(list(fn(ctx.get_current_heads(), ctx)))
+    except Exception:
+        return None

@@ -10,6 +10,24 @@ context.
 
 SQLAlchemy is imported inside the functions that need it.
 """
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import Callable
+from typing import ContextManager
+from typing import Optional
+from typing import TypeVar
+from typing import Union
+
+if TYPE_CHECKING:
+    import datetime
+
+    from sqlalchemy.engine import URL
+    from sqlalchemy.engine import Connection
+    from sqlalchemy.engine import Dialect
+    from sqlalchemy.sql.elements import ColumnClause
+    from sqlalchemy.sql.elements import ColumnElement
+    from sqlalchemy.sql.elements import TextClause
+    from sqlalchemy.types import TypeEngine
 
 #: How the writers of a chained history table take turns (see
 #: :class:`.chain.ChainWriter`): a lock a statement takes and the end of
@@ -26,13 +44,14 @@ CURRENT_USER = 'current_user'
 #: ... or the user part of ``CURRENT_USER``'s ``'user@host'`` account.
 ACCOUNT_USER = 'account_user'
 
-_servers = {}
+_servers: dict[str, 'Server'] = {}
+_ServerT = TypeVar('_ServerT', bound='Server')
 
 
-def register(*names):
+def register(*names: str) -> Callable[[type[_ServerT]], type[_ServerT]]:
     """A class decorator: its instance holds the facts of the dialects
     ``names``."""
-    def decorate(cls):
+    def decorate(cls: type[_ServerT]) -> type[_ServerT]:
         for name in names:
             _servers[name] = cls()
         return cls
@@ -44,11 +63,11 @@ class Server:
     server the library knows nothing particular of."""
 
     #: How writers of the chain take turns (a ``*_LOCK`` above), or None.
-    chain_lock = None
+    chain_lock: Optional[str] = None
     #: How the session user is read (see above), or None: not at all.
-    session_user = None
+    session_user: Optional[str] = None
     #: SQL giving the current time in UTC, or None: ``CURRENT_TIMESTAMP``.
-    utc_now = None
+    utc_now: Optional[str] = None
     #: Whether DDL joins an open transaction although the dialect has no
     #: transactional DDL (so that creating a table commits nothing).
     ddl_joins_the_transaction = False
@@ -70,7 +89,7 @@ class Server:
     #: Whether the database is a file: no server to wait for.
     is_a_file = False
 
-    def creates_index_if_not_exists(self, dialect):
+    def creates_index_if_not_exists(self, dialect: 'Dialect') -> bool:
         """Whether ``dialect`` has ``CREATE INDEX IF NOT EXISTS``."""
         return True
 
@@ -93,7 +112,7 @@ class MySQL(Server):
     reads_a_snapshot = True
     times_need_a_precision = True
 
-    def creates_index_if_not_exists(self, dialect):
+    def creates_index_if_not_exists(self, dialect: 'Dialect') -> bool:
         # MySQL, unlike MariaDB, has no CREATE INDEX IF NOT EXISTS.
         return is_mariadb(dialect)
 
@@ -123,19 +142,20 @@ class Oracle(Server):
 _unknown = Server()
 
 
-def server(dialect):
+def server(dialect: Union['Dialect', str]) -> Server:
     """The :class:`Server` of ``dialect`` (a SQLAlchemy dialect or its
     name)."""
-    return _servers.get(getattr(dialect, 'name', dialect), _unknown)
+    name: Any = getattr(dialect, 'name', dialect)
+    return _servers.get(name, _unknown)
 
 
-def is_mariadb(dialect):
+def is_mariadb(dialect: 'Dialect') -> bool:
     """Whether ``dialect`` talks to MariaDB, by name or as SQLAlchemy's
     MySQL dialect found it on connecting."""
     return dialect.name == 'mariadb' or getattr(dialect, 'is_mariadb', False)
 
 
-def ddl_commits_by_itself(ctx):
+def ddl_commits_by_itself(ctx: Any) -> bool:
     """Whether DDL on migration context ``ctx``'s connection would commit
     its transaction: no transactional DDL, and no DDL that joins an open
     transaction (SQLite's does, and there a second connection would wait
@@ -144,14 +164,15 @@ def ddl_commits_by_itself(ctx):
             not server(ctx.dialect).ddl_joins_the_transaction)
 
 
-def steps_share_a_transaction(ctx):
+def steps_share_a_transaction(ctx: Any) -> bool:
     """Whether Alembic runs all steps of ``ctx`` in one transaction, as it
     does with transactional DDL unless ``transaction_per_migration``."""
     return (ctx.impl.transactional_ddl and
             not ctx.opts.get('transaction_per_migration', False))
 
 
-def change_time_type(dialect):
+def change_time_type(
+        dialect: 'Dialect') -> 'TypeEngine[datetime.datetime]':
     """The type implementing a ``DateTime`` that keeps microseconds on
     ``dialect``; MySQL's dialect is loaded only where it is in use."""
     if server(dialect).times_need_a_precision:
@@ -161,7 +182,7 @@ def change_time_type(dialect):
     return DateTime()
 
 
-def session_user(connection):
+def session_user(connection: 'Connection') -> Optional[str]:
     """The database's session user; None where the database has none
     (SQLite) or keeps it to itself."""
     from sqlalchemy import func
@@ -169,14 +190,15 @@ def session_user(connection):
     kind = server(connection.dialect).session_user
     if kind is None:
         return None
-    user = connection.scalar(select(func.current_user()))
+    user: Optional[str] = connection.scalar(select(func.current_user()))
     if kind == ACCOUNT_USER and user:
         # 'user@host' of the account; its user part is the login.
         return user.rpartition('@')[0]
     return user
 
 
-def offline_session_user(dialect):
+def offline_session_user(
+        dialect: 'Dialect') -> 'Optional[ColumnElement[Any]]':
     """An SQL expression of the session user, evaluated when an offline
     script runs; None where there is none."""
     from sqlalchemy import func
@@ -188,7 +210,8 @@ def offline_session_user(dialect):
     return None
 
 
-def offline_utc_now(dialect):
+def offline_utc_now(
+        dialect: 'Dialect') -> 'Union[TextClause, ColumnClause[Any]]':
     """An SQL expression of the current time in UTC, evaluated when an
     offline script runs."""
     from sqlalchemy import literal_column
@@ -199,12 +222,12 @@ def offline_utc_now(dialect):
     return literal_column(expression)
 
 
-def lacks_create_index_if_not_exists(dialect):
+def lacks_create_index_if_not_exists(dialect: 'Dialect') -> bool:
     """Whether ``dialect`` has no ``CREATE INDEX IF NOT EXISTS``."""
     return not server(dialect).creates_index_if_not_exists(dialect)
 
 
-def sqlite_in_memory(url):
+def sqlite_in_memory(url: 'URL') -> bool:
     """Whether SQLAlchemy URL ``url`` names an in-memory SQLite database:
     no name, ``:memory:``, or a ``file:`` URI saying so (``file::memory:``,
     ``mode=memory``), as SQLAlchemy itself tells."""
@@ -216,16 +239,27 @@ def sqlite_in_memory(url):
             url.query.get('mode') == 'memory')
 
 
-def sqlite_file(url):
+def sqlite_file(url: 'URL') -> Optional[str]:
     """The path of the SQLite database file ``url`` names; None if it is
     not SQLite, in memory, or a ``file:`` URI (whose path SQLite reads)."""
     if url.get_backend_name() != 'sqlite' or sqlite_in_memory(url):
         return None
     name = url.database
-    return None if name.startswith('file:') else name
+    return None if name is None or name.startswith('file:') else name
 
 
-def has_a_server(url):
+def has_a_server(url: 'URL') -> bool:
     """Whether ``url``'s database is reached through a server (that may
     be slow to answer), not a file."""
     return not server(url.get_backend_name()).is_a_file
+
+
+def savepoint(connection: 'Connection') -> ContextManager[Any]:
+    """A savepoint on ``connection`` where a failed statement spoils the
+    transaction (PostgreSQL), so that what fails inside leaves the
+    transaction usable; elsewhere a context that does nothing."""
+    import contextlib
+    if (server(connection.dialect).failure_spoils_the_transaction and
+            connection.in_transaction()):
+        return connection.begin_nested()
+    return contextlib.nullcontext()

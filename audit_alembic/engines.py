@@ -8,12 +8,21 @@ them.  SQLAlchemy is imported inside the functions.
 import contextlib
 import os
 import threading
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import Iterator
+from typing import Optional
 
 from . import compat
 from . import dialects
 from .errors import describe_error
 from .exc import CommandError
 from .masking import masked
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
+    from sqlalchemy.engine import Connection
+    from sqlalchemy.engine import Engine
 
 #: Seconds to wait for a database server before giving up.
 CONNECT_TIMEOUT = 10
@@ -44,7 +53,7 @@ URL_EXAMPLES = ('e.g. sqlite:///app.db or '
                 'postgresql+psycopg://user:password@host/dbname')
 
 
-def create_engine(url, **kw):
+def create_engine(url: 'URL', **kw: Any) -> 'Engine':
     """An engine for ``url`` that gives up on a silent server in time.
 
     :raise CommandError: if the dialect is unknown or its driver missing.
@@ -57,7 +66,7 @@ def create_engine(url, **kw):
     return sqlalchemy.create_engine(url, **kw)
 
 
-def require_driver(url):
+def require_driver(url: 'URL') -> str:
     """Check that ``url``'s dialect and driver can be loaded (standing
     pysqlite3 in for a missing sqlite3); return the driver's name.
 
@@ -84,7 +93,7 @@ def require_driver(url):
     return driver
 
 
-def check_sqlite_file(url):
+def check_sqlite_file(url: 'URL') -> None:
     """Refuse a SQLite database file that does not exist.
 
     SQLite would silently create an empty one.
@@ -96,7 +105,8 @@ def check_sqlite_file(url):
 
 
 @contextlib.contextmanager
-def connect(url, must_exist=True):
+def connect(url: 'URL',
+            must_exist: bool = True) -> Iterator['Connection']:
     """Connect to ``url``; yield the connection, then close it.
 
     Database errors raised while connecting, or inside the ``with``
@@ -119,7 +129,8 @@ def connect(url, must_exist=True):
         engine.dispose()
 
 
-def wait_for_server(engine, timeout=None):
+def wait_for_server(engine: 'Engine',
+                    timeout: Optional[float] = None) -> None:
     """Connect once, giving up after ``timeout`` seconds (by default
     :data:`CONNECT_TIMEOUT`) whatever the driver does (some time only the
     opening of the socket).
@@ -129,9 +140,9 @@ def wait_for_server(engine, timeout=None):
     if timeout is None:
         timeout = CONNECT_TIMEOUT
     url = engine.url
-    outcome = []
+    outcome: list[Optional[Exception]] = []
 
-    def attempt():
+    def attempt() -> None:
         try:
             engine.connect().close()
             outcome.append(None)
@@ -152,7 +163,7 @@ def wait_for_server(engine, timeout=None):
             masked(url), describe_error(outcome[0], url)))
 
 
-def show_path(path):
+def show_path(path: str) -> str:
     """``path`` as messages show it: relative ones from ``./``."""
     return os.path.normpath(path) if os.path.isabs(path) else \
         os.path.join(os.curdir, os.path.normpath(path))

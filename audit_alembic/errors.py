@@ -7,6 +7,9 @@ are imported when needed.
 """
 import configparser
 import re
+from typing import TYPE_CHECKING
+from typing import Optional
+from typing import Sequence
 
 from .masking import MASK
 from .masking import hide_passwords
@@ -15,8 +18,12 @@ from .masking import hide_secrets
 from .masking import secrets_of
 from .values import ERROR_LENGTH
 
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
 
-def describe_failure(error, url=None):
+
+def describe_failure(error: BaseException,
+                     url: Optional['URL'] = None) -> str:
     """``error`` as ``'module.Class: message'``, at most
     :data:`.values.ERROR_LENGTH` characters, with no secret in it.
 
@@ -37,7 +44,7 @@ def describe_failure(error, url=None):
     if found is not None:
         message = message[:found.start()]
     text = '%s: %s' % (name, message) if message else name
-    secrets = secrets_of(url) if url is not None else ()
+    secrets: Sequence[str] = secrets_of(url) if url is not None else ()
     return hide_secret_values(text, secrets)[:ERROR_LENGTH]
 
 
@@ -49,14 +56,14 @@ _STATEMENT_DETAILS = re.compile(
 _MAX_PARAMETERS = 1000
 
 
-def _class_name(cls):
+def _class_name(cls: type[object]) -> str:
     name = cls.__qualname__
     if cls.__module__ not in ('builtins', '__main__'):
         name = '%s.%s' % (cls.__module__, name)
     return name
 
 
-def _failure_message(error):
+def _failure_message(error: BaseException) -> str:
     from sqlalchemy.exc import StatementError
     orig = getattr(error, 'orig', None)
     if not isinstance(error, StatementError) or orig is None:
@@ -69,10 +76,11 @@ def _failure_message(error):
     return message
 
 
-def _text_parameters(params):
+def _text_parameters(params: object) -> list[str]:
     """The non-empty text values in ``params`` (a dict, a sequence, or a
     list of them for ``executemany``), longest first."""
-    values, todo = set(), [params]
+    values: set[str] = set()
+    todo: list[object] = [params]
     while todo and len(values) < _MAX_PARAMETERS:
         item = todo.pop()
         if isinstance(item, str):
@@ -85,29 +93,30 @@ def _text_parameters(params):
     return sorted(values, key=len, reverse=True)
 
 
-def failure_summary(error, url=None):
+def failure_summary(error: BaseException,
+                    url: Optional['URL'] = None) -> str:
     """The first line of :func:`describe_failure` of ``error``."""
     return describe_failure(error, url).split('\n', 1)[0]
 
 
-def first_line(error):
+def first_line(error: BaseException) -> str:
     """The first line of ``error``'s message, or its class name if it has
     none."""
     text = str(error).strip()
     return text.split('\n', 1)[0] if text else type(error).__name__
 
 
-def describe_error(err, url):
+def describe_error(err: BaseException, url: 'URL') -> str:
     """The driver's message for ``err`` on one line, passwords hidden."""
     return hide_secrets(_joined_lines(getattr(err, 'orig', None) or err), url)
 
 
-def _joined_lines(err):
+def _joined_lines(err: object) -> str:
     return ' '.join(line.strip() for line in str(err).splitlines()
                     if line.strip())
 
 
-def config_problem(err):
+def config_problem(err: Exception) -> str:
     """A :mod:`configparser` error in one line: the line number and what
     is wrong there, passwords hidden."""
     if isinstance(err, configparser.MissingSectionHeaderError):

@@ -12,6 +12,6 @@ import logging
 AUDITOR = 'audit_alembic.auditor'
 
 
-def auditor():
+def auditor() -> logging.Logger:
     """The Auditor's logger."""
     return logging.getLogger(AUDITOR)

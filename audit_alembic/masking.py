@@ -19,8 +19,14 @@ the library, the command line and the test runner use this module (the
 runner loads it by file path before coverage starts).
 """
 import re
+from typing import TYPE_CHECKING
+from typing import Iterable
+from typing import Union
 from urllib.parse import quote
 from urllib.parse import quote_plus
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
 
 #: What a hidden password is shown as.
 MASK = '***'
@@ -32,7 +38,7 @@ _SECRET_QUERY = re.compile(r'\b((?:%s)=)[^&\s]*' % '|'.join(
 _SCHEME = '://'
 
 
-def masked(url):
+def masked(url: Union[str, 'URL']) -> str:
     """``url`` (a SQLAlchemy URL or a string) as a string in which no
     character of a password shows: the one after the user name and any
     in the query string are ``***``.  The rest reads as the user wrote
@@ -48,7 +54,7 @@ def masked(url):
     return text
 
 
-def _as_written(url):
+def _as_written(url: 'URL') -> str:
     """``url`` as text, the password and password parameters ``***``,
     each part as it reads (SQLAlchemy's ``render_as_string``
     percent-quotes every character of the database and the query that is
@@ -65,7 +71,7 @@ def _as_written(url):
         text += ':%d' % url.port
     if url.database is not None:
         text += '/' + url.database.replace('%', '%25').replace('?', '%3F')
-    pairs = []
+    pairs: list[str] = []
     for key, values in url.query.items():
         for value in [values] if isinstance(values, str) else values:
             if key.lower() in SECRET_PARAMETERS:
@@ -76,11 +82,11 @@ def _as_written(url):
     return text
 
 
-def _query_part(text):
+def _query_part(text: str) -> str:
     return quote(text, safe=" !$'()*+,/:;@~")
 
 
-def _has_stray_at(url):
+def _has_stray_at(url: 'URL') -> bool:
     parts = [url.host or '', url.database or '']
     for key, value in url.query.items():
         parts.append(key)
@@ -88,7 +94,7 @@ def _has_stray_at(url):
     return any('@' in part for part in parts)
 
 
-def _masked_text(text):
+def _masked_text(text: str) -> str:
     from sqlalchemy.engine import make_url
     try:
         url = make_url(text)
@@ -105,7 +111,7 @@ def _masked_text(text):
     return _hide_query_secrets(text)
 
 
-def password_holds_at(text):
+def password_holds_at(text: str) -> bool:
     """Whether URL ``text`` has an ``@`` after the one ending its password,
     as SQLAlchemy reads it: the password probably holds an ``@`` that
     should have been written ``%40``, and its end was taken for the host,
@@ -121,7 +127,7 @@ def password_holds_at(text):
     return end >= 0 and '@' in text[end + 1:]
 
 
-def hide_userinfo(text, hide_port=False):
+def hide_userinfo(text: str, hide_port: bool = False) -> str:
     """URL ``text`` with everything between ``://`` (or ``//``) and the last
     ``@`` shown as ``***``; with ``hide_port``, also a port that is not a
     number (where there is no ``@``, the password may have been taken
@@ -136,7 +142,9 @@ def hide_userinfo(text, hide_port=False):
     if end >= 0:
         return text[:start] + MASK + text[end:]
     if hide_port:
-        authority = re.match(r'[^/?]*', text[start:]).group()
+        found = re.match(r'[^/?]*', text[start:])
+        assert found is not None  # it matches any text, if only ''
+        authority = found.group()
         user, colon, port = authority.partition(':')
         if colon and not port.isdigit():
             return text[:start] + user + colon + MASK + \
@@ -144,11 +152,11 @@ def hide_userinfo(text, hide_port=False):
     return text
 
 
-def _hide_query_secrets(text):
+def _hide_query_secrets(text: str) -> str:
     return _SECRET_QUERY.sub(r'\1' + MASK, text)
 
 
-def hide_passwords(text):
+def hide_passwords(text: str) -> str:
     """Free ``text`` (an error message, a config file line) with whatever
     may be a password in a URL hidden: everything between each ``://`` and
     the last ``@`` before the end of its line or the next URL, and the
@@ -156,8 +164,8 @@ def hide_passwords(text):
     return _hide_query_secrets(_hide_userinfos(text))
 
 
-def _hide_userinfos(text):
-    lines = []
+def _hide_userinfos(text: str) -> str:
+    lines: list[str] = []
     for line in text.split('\n'):
         pieces = line.split(_SCHEME)
         for i in range(1, len(pieces)):
@@ -168,13 +176,13 @@ def _hide_userinfos(text):
     return '\n'.join(lines)
 
 
-def secrets_of(url):
+def secrets_of(url: 'URL') -> list[str]:
     """The passwords of SQLAlchemy URL ``url``, as given and as they may
     appear quoted: strings no output should contain."""
-    values = [url.password] + [
+    values: list[Union[str, tuple[str, ...], None]] = [url.password, *(
         value for key, value in url.query.items()
-        if key.lower() in SECRET_PARAMETERS]
-    secrets = set()
+        if key.lower() in SECRET_PARAMETERS)]
+    secrets: set[str] = set()
     for value in values:
         for one in [value] if isinstance(value, str) else value or ():
             if one:
@@ -183,7 +191,7 @@ def secrets_of(url):
     return sorted(secrets, key=len, reverse=True)
 
 
-def hide_secrets(text, url):
+def hide_secrets(text: str, url: 'URL') -> str:
     """``text`` (a driver's message) with every password of ``url`` of at
     least :data:`BARE_SECRET_LENGTH` characters hidden wherever it shows,
     and every secret hidden where it stands (:func:`hide_secret_values`):
@@ -235,7 +243,7 @@ _SETTING = r"""(?<![\w.-])(?<!using\ )(?P<keyword>
 _OPENING = re.compile(r"""(?:[EeNn]|_\w+)?(['"])|\$\w*\$""")
 
 
-def _setting_pattern(secrets):
+def _setting_pattern(secrets: tuple[str, ...]) -> re.Pattern[str]:
     known = ''.join('%s(?:\\S*[^\\s,;)\\]}])?|' % re.escape(secret)
                     for secret in secrets)
     pattern = _setting_patterns.get(known)
@@ -249,10 +257,10 @@ def _setting_pattern(secrets):
     return pattern
 
 
-_setting_patterns = {}
+_setting_patterns: dict[str, re.Pattern[str]] = {}
 
 
-def _hide_value(match):
+def _hide_value(match: re.Match[str]) -> str:
     value = match.group('value')
     opening = _OPENING.match(value)
     shown = MASK
@@ -265,7 +273,7 @@ def _hide_value(match):
     return match.group('keyword') + shown
 
 
-def hide_secret_values(text, secrets=()):
+def hide_secret_values(text: str, secrets: Iterable[str] = ()) -> str:
     """Free ``text`` (an error message) with every secret hidden whole
     where it stands, and nowhere else:
 

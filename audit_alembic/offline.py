@@ -6,20 +6,26 @@ details' time and database user), which the script evaluates when it
 runs.
 """
 import weakref
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import Mapping
 
 from . import compat
 from .ddl import create_if_not_exists
+
+if TYPE_CHECKING:
+    from sqlalchemy import Table
 
 
 class OfflineWriter:
     """Writes the rows of ``table`` into offline scripts."""
 
-    def __init__(self, table):
+    def __init__(self, table: 'Table') -> None:
         self.table = table
         # Migration contexts whose script creates the table already.
-        self._created = weakref.WeakSet()
+        self._created: 'weakref.WeakSet[Any]' = weakref.WeakSet()
 
-    def write(self, ctx, row):
+    def write(self, ctx: Any, row: Mapping[str, Any]) -> None:
         """Emit ``row`` into ``ctx``'s script, after the statements that
         create the table, the first time."""
         from sqlalchemy.sql import ClauseElement

@@ -14,13 +14,13 @@ ENV_PY_TEMPLATE = os.path.join(PACKAGE_ROOT, 'audit_alembic', 'templates',
                                'env.py')
 
 
-def read_env_py_template():
+def read_env_py_template() -> str:
     """The text of :data:`ENV_PY_TEMPLATE`."""
     with open(ENV_PY_TEMPLATE, encoding='utf-8') as f:
         return f.read()
 
 
-def child_environment(**variables):
+def child_environment(**variables: str) -> dict[str, str]:
     """``os.environ`` plus ``variables`` for a child process (``alembic``,
     ``audit-alembic``) that must import this copy of :mod:`audit_alembic`
     and find a ``sqlite3`` module."""

@@ -7,11 +7,23 @@ one odd value neither hides the history nor stops a deploy.
 """
 import datetime
 import re
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import Callable
+from typing import Optional
+from typing import Union
 
 from . import dialects
 
+if TYPE_CHECKING:
+    from sqlalchemy import Column
+    from sqlalchemy.engine import Dialect
+    from sqlalchemy.sql.elements import Label
+    from sqlalchemy.types import TypeEngine
+    from sqlalchemy.types import UserDefinedType
 
-def as_stored(column, dialect):
+
+def as_stored(column: 'Column[Any]', dialect: 'Dialect') -> 'Label[Any]':
     """``column`` for the SELECT list, its values converted as its type
     says, but left as the database returned them where that fails (text
     in a time or number column, invalid JSON): shown, never a crash.
@@ -36,7 +48,7 @@ _ISO_TIME = re.compile(
     r'(?:([+-])(\d\d)(?::?(\d\d))?(?::?(\d\d))?)?$')
 
 
-def parse_time(text):
+def parse_time(text: str) -> Union[datetime.date, str]:
     """The date or datetime (aware if ``text`` has an offset) written in
     ``text``; ``text`` itself if it is none (``infinity``, a year after
     9999 or before 1)."""
@@ -67,32 +79,35 @@ def parse_time(text):
         return text
 
 
-def _text_time_type():
+def _text_time_type() -> 'type[UserDefinedType[Any]]':
     from sqlalchemy.types import UserDefinedType
 
-    class TextTime(UserDefinedType):
+    class TextTime(UserDefinedType[Any]):
         """Text from the database, turned into a date or time where it
         is one."""
         cache_ok = True
 
-        def result_processor(self, dialect, coltype):
-            def process(value):
+        def result_processor(self, dialect: 'Dialect',
+                             coltype: object) -> Callable[[Any], Any]:
+            def process(value: Any) -> Any:
                 return parse_time(value) if isinstance(value, str) \
                     else value
             return process
     return TextTime
 
 
-def _lenient_type(wrapped):
+def _lenient_type(wrapped: 'TypeEngine[Any]') -> 'UserDefinedType[Any]':
     from sqlalchemy.types import Boolean
     from sqlalchemy.types import UserDefinedType
     # Some drivers hand booleans over as integers; anything else is odd.
     expected = (None, 0, 1) if isinstance(wrapped, Boolean) else None
 
-    class Lenient(UserDefinedType):
+    class Lenient(UserDefinedType[Any]):
         cache_ok = False  # the query runs once
 
-        def result_processor(self, dialect, coltype):
+        def result_processor(
+                self, dialect: 'Dialect',
+                coltype: object) -> Optional[Callable[[Any], Any]]:
             try:
                 process = wrapped.dialect_impl(dialect).result_processor(
                     dialect, coltype)
@@ -101,7 +116,7 @@ def _lenient_type(wrapped):
             if process is None:
                 return None
 
-            def lenient(value):
+            def lenient(value: Any) -> Any:
                 if expected is not None and value not in expected:
                     return value
                 try:

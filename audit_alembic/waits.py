@@ -10,8 +10,20 @@ import functools
 import logging
 import math
 import time
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import Callable
+from typing import Iterable
+from typing import Iterator
+from typing import Mapping
+from typing import Sequence
+from typing import cast
 
 from . import dialects
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+    from sqlalchemy.pool import ConnectionPoolEntry
 
 # Its messages are those of recording a failure (see .failure).
 log = logging.getLogger('audit_alembic.failure')
@@ -21,7 +33,7 @@ log = logging.getLogger('audit_alembic.failure')
 SQLITE_SLICE = 0.05
 
 
-def usable(connection):
+def usable(connection: 'Connection') -> bool:
     """Whether ``connection`` runs statements without reconnecting: it is
     neither closed nor invalidated (the server ended its session, or an
     interrupt cut a statement short)."""
@@ -29,7 +41,7 @@ def usable(connection):
 
 
 @contextlib.contextmanager
-def bounded(connection, seconds):
+def bounded(connection: 'Connection', seconds: float) -> Iterator[None]:
     """Make the statements on ``connection`` wait for locks at most about
     ``seconds``, and take as long at most, by the dialect's own means
     (see :data:`BOUNDS`); restore its settings after."""
@@ -44,7 +56,7 @@ def bounded(connection, seconds):
         quietly(restore)
 
 
-def quietly(call):
+def quietly(call: Callable[[], object]) -> None:
     """Call ``call``; log what it raises (at DEBUG), never raise it."""
     try:
         call()
@@ -53,16 +65,18 @@ def quietly(call):
                   getattr(call, '__name__', call), error)
 
 
-def _if_usable(connection, call):
+def _if_usable(connection: 'Connection',
+               call: Callable[[], object]) -> Callable[[], None]:
     """``call``, to be run only while ``connection`` is usable: an
     invalidated one would reconnect, and may wait."""
-    def guarded():
+    def guarded() -> None:
         if usable(connection):
             call()
     return guarded
 
 
-def _postgresql(connection, seconds):
+def _postgresql(connection: 'Connection',
+                seconds: float) -> Callable[[], None]:
     from sqlalchemy import text
     # SET LOCAL: for the transaction only.
     names = ('lock_timeout', 'statement_timeout')
@@ -70,7 +84,7 @@ def _postgresql(connection, seconds):
         "SELECT current_setting('lock_timeout'), "
         "current_setting('statement_timeout')")).one()
 
-    def set_to(settings):
+    def set_to(settings: Sequence[str]) -> None:
         connection.execute(text(
             'SELECT set_config(:n0, :v0, true), set_config(:n1, :v1, true)'),
             {'n0': names[0], 'v0': settings[0],
@@ -84,15 +98,16 @@ def _postgresql(connection, seconds):
 _RESTORE_INFO = 'audit_alembic_restore'
 
 
-def _mysql(connection, seconds):
+def _mysql(connection: 'Connection',
+           seconds: float) -> Callable[[], None]:
     from sqlalchemy import event
     # Session variables: metadata locks (LOCK TABLES, DDL), InnoDB row
     # locks (whole seconds), and the statement itself (MariaDB: seconds;
     # MySQL 5.7.8+: milliseconds, SELECT only).
     dialect = connection.dialect
     whole = max(1, math.ceil(seconds))
-    settings = {'lock_wait_timeout': whole,
-                'innodb_lock_wait_timeout': whole}
+    settings: dict[str, float] = {'lock_wait_timeout': whole,
+                                  'innodb_lock_wait_timeout': whole}
     if dialects.is_mariadb(dialect):
         settings['max_statement_time'] = seconds
     elif (dialect.server_version_info or ()) >= (5, 7, 8):
@@ -104,33 +119,35 @@ def _mysql(connection, seconds):
     # The chain's last row is read, and the table made, on other
     # connections of the engine: bound them too (whatever thread opens
     # them meanwhile), and set them back as they go back to the pool.
-    def bound_other(other):
+    def bound_other(other: 'Connection') -> None:
         other.connection.info[_RESTORE_INFO] = _mysql_set(other, settings)
     engine = connection.engine
     event.listen(engine, 'engine_connect', bound_other)
     if not event.contains(engine.pool, 'checkin', _restore_at_checkin):
         event.listen(engine.pool, 'checkin', _restore_at_checkin)
 
-    def restore_all():
+    def restore_all() -> None:
         event.remove(engine, 'engine_connect', bound_other)
         restore()
     return restore_all
 
 
-def _mysql_set(connection, settings):
+def _mysql_set(connection: 'Connection',
+               settings: Mapping[str, float]) -> str:
     """Set ``settings`` (numbers) for ``connection``'s session; return the
     statement setting them back."""
     old = connection.exec_driver_sql('SELECT ' + ', '.join(
         '@@SESSION.%s' % name for name in settings)).one()
 
-    def statement(values):
+    def statement(values: Iterable[tuple[str, object]]) -> str:
         return 'SET SESSION ' + ', '.join(
             '%s = %s' % (name, value) for name, value in values)
     connection.exec_driver_sql(statement(settings.items()))
     return statement(zip(settings, old))
 
 
-def _restore_at_checkin(dbapi_connection, connection_record):
+def _restore_at_checkin(dbapi_connection: Any,
+                        connection_record: 'ConnectionPoolEntry') -> None:
     """A pool ``checkin`` hook: set back the session of a connection that
     :func:`_mysql` bounded."""
     restore = connection_record.info.pop(_RESTORE_INFO, None)
@@ -146,13 +163,16 @@ def _restore_at_checkin(dbapi_connection, connection_record):
         log.debug('could not set a session back: %s', error)
 
 
-def _sqlite(connection, seconds):
+def _sqlite(connection: 'Connection',
+            seconds: float) -> Callable[[], None]:
     # The busy timeout; and the write lock taken first (BEGIN IMMEDIATE)
     # in short waits, between which Ctrl-C is seen.
     deadline = time.monotonic() + seconds
-    old = connection.exec_driver_sql('PRAGMA busy_timeout').scalar()
+    # A number: SQLite always has a busy timeout.
+    old = cast(int, connection.exec_driver_sql(
+        'PRAGMA busy_timeout').scalar())
 
-    def set_to(milliseconds):
+    def set_to(milliseconds: float) -> None:
         connection.exec_driver_sql('PRAGMA busy_timeout = %d' % milliseconds)
     restore = _if_usable(connection, lambda: set_to(old))
     dbapi_connection = connection.connection.dbapi_connection
@@ -167,7 +187,7 @@ def _sqlite(connection, seconds):
     return restore
 
 
-def _begin_immediate(connection, deadline):
+def _begin_immediate(connection: 'Connection', deadline: float) -> None:
     from sqlalchemy.exc import OperationalError
     while True:
         try:
@@ -182,7 +202,7 @@ def _begin_immediate(connection, deadline):
 
 #: Per dialect name: ``bound(connection, seconds)`` bounds the waits of
 #: ``connection``'s statements and returns a callable restoring them.
-BOUNDS = {
+BOUNDS: dict[str, Callable[['Connection', float], Callable[[], None]]] = {
     'postgresql': _postgresql,
     'mysql': _mysql,
     'mariadb': _mysql,
