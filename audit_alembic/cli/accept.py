@@ -20,15 +20,18 @@ from ..values import CHANGE_TIME_COLUMN
 from ..values import CHECKSUM_COLUMN
 from ..values import DB_USER_COLUMN
 from ..values import DIRECTION_COLUMN
+from ..values import DOWN
 from ..values import HOST_COLUMN
 from ..values import ID_COLUMN
 from ..values import MESSAGE_COLUMN
+from ..values import OK
 from ..values import NEW_VERSION_COLUMN
 from ..values import OLD_VERSION_COLUMN
 from ..values import OPERATION_COLUMN
 from ..values import OS_USER_COLUMN
 from ..values import ROW_HASH_COLUMN
 from ..values import RUN_ID_COLUMN
+from ..values import STAMP
 from ..values import STATUS_COLUMN
 from ..values import UP
 from ..values import USER_VERSION_COLUMN
@@ -41,7 +44,9 @@ from . import project
 EPILOG = '''\
 This is the only command that writes: it appends one row to the history
 table and changes no other.  Where the chain uses a key, set
-AUDIT_ALEMBIC_KEY as the auditor has it.
+AUDIT_ALEMBIC_KEY as the auditor has it.  When the script already has
+the checksum the history takes as current, it writes nothing and says
+so (exit status 0).
 
 examples:
   audit-alembic accept 3fa2c1 --reason "comment typo fixed, no SQL change"
@@ -89,11 +94,30 @@ def run(args):
     with database.connect(url) as connection:
         table = project.reflect_table(connection, layout.table_name,
                                       layout.schema, url)
-        row = accept(connection, table, layout, script.revision, checksum,
-                     args.reason)
+        result = accept(connection, table, layout, script.revision,
+                        checksum, args.reason)
         connection.commit()
-    print('accepted revision %s: script SHA-256 %s... (row %s)' % (
-        script.revision, checksum[:12], row), file=sys.stdout)
+    if result.written:
+        print('accepted revision %s: script SHA-256 %s... (row %s)' % (
+            script.revision, checksum[:12], result.row_id), file=sys.stdout)
+    else:
+        print('nothing to accept: the script of revision %s has SHA-256 '
+              '%s..., already current since row %s; no row written' % (
+                  script.revision, checksum[:12], result.row_id),
+              file=sys.stdout)
+
+
+class Acceptance:
+    """What :func:`accept` did.
+
+    :ivar written: whether it appended a row.
+    :ivar row_id: the id of the row it appended, or, where it wrote
+        nothing, of the row whose checksum the script already has.
+    """
+
+    def __init__(self, written, row_id):
+        self.written = written
+        self.row_id = row_id
 
 
 def _script(scripts, revision):
@@ -113,8 +137,11 @@ def _script(scripts, revision):
 def accept(connection, table, layout, revision, checksum, reason):
     """Append the row accepting ``checksum`` as the script of
     ``revision`` to ``table`` (whose columns ``layout`` names), chained
-    as the auditor chains; return its id.
+    as the auditor chains, unless the history already takes that
+    checksum as the revision's current one (see :func:`current_checksum`):
+    then write nothing.
 
+    :return: an :class:`Acceptance`.
     :raise CommandError: if the table lacks a column the row needs, or
         its chain uses another key than ``AUDIT_ALEMBIC_KEY``.
     """
@@ -125,7 +152,28 @@ def accept(connection, table, layout, revision, checksum, reason):
             'Auditor.create(details=True) have them)' % (
                 's' if len(missing) > 1 else '', ', '.join(missing),
                 table.fullname))
-    names = dict(layout.names)
+    # Every standard column, or one line naming the one it lacks.
+    names = {role: layout.column(table, role, 'accept').name
+             for role in layout.names}
+    chained = chained_names(names)
+    writer = None
+    if ROW_HASH_COLUMN in table.c and all(n in table.c for n in chained):
+        writer = chain.ChainWriter(table, chained)
+        writer.lock(connection)  # no other writer until the commit
+    current = current_checksum(connection, table, layout, revision)
+    if current is not None and current[1] == checksum:
+        return Acceptance(False, current[0])
+    row = _row(connection, table, names, revision, checksum, reason)
+    if writer is not None:
+        _check_key(connection, table, chained, names[ID_COLUMN])
+        writer.link(connection, [row], locked=True)
+    result = connection.execute(table.insert(), row)
+    key = result.inserted_primary_key
+    return Acceptance(True, key[0] if key else None)
+
+
+def _row(connection, table, names, revision, checksum, reason):
+    """The row accepting ``checksum`` as the script of ``revision``."""
     row = {
         names[NEW_VERSION_COLUMN]: revision,
         names[OLD_VERSION_COLUMN]: revision,
@@ -146,15 +194,34 @@ def accept(connection, table, layout, revision, checksum, reason):
             (HOST_COLUMN, DetailColumnValues.host(ctx=_Online))):
         if name in table.c:
             row[name] = value
-    chained = chained_names(names)
-    if ROW_HASH_COLUMN in table.c and all(n in table.c for n in chained):
-        writer = chain.ChainWriter(table, chained)
-        writer.lock(connection)
-        _check_key(connection, table, chained, names[ID_COLUMN])
-        writer.link(connection, [row], locked=True)
-    result = connection.execute(table.insert(), row)
-    key = result.inserted_primary_key
-    return key[0] if key else None
+    return row
+
+
+def current_checksum(connection, table, layout, revision):
+    """``(row id, checksum)`` of the newest row that recorded running the
+    script of ``revision`` (an upgrade or stamp to it alone, a downgrade
+    off it alone: status ``ok``, or NULL in rows older than the column)
+    or accepted an edit of it, as ``verify`` takes it; None where no
+    such row recorded a checksum.  Failed attempts, and rows of any
+    other status, do not count."""
+    from sqlalchemy import or_
+    from sqlalchemy import select
+    row_id = layout.column(table, ID_COLUMN, 'accept')
+    old, new, direction, operation = [
+        layout.column(table, role, 'accept') for role in (
+            OLD_VERSION_COLUMN, NEW_VERSION_COLUMN, DIRECTION_COLUMN,
+            OPERATION_COLUMN)]
+    stored = table.c[CHECKSUM_COLUMN]
+    status = table.c[STATUS_COLUMN]
+    query = select(row_id, old, new, direction, operation, stored).where(
+        stored.isnot(None), or_(status.is_(None),
+                                status.in_((OK, ACCEPTED))),
+        or_(old == revision, new == revision)).order_by(row_id.desc())
+    for found, before, after, way, kind, value in connection.execute(query):
+        ran = before if way == DOWN and kind != STAMP else after
+        if layout.split(ran) == [revision]:
+            return found, value
+    return None
 
 
 class _Online:

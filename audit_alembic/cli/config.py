@@ -1,8 +1,9 @@
 """The Alembic project's configuration, read the way Alembic reads it.
 
 Every command reads the project through Alembic's own
-``alembic.config.Config``: an ini file (``-c FILE``, else
-``./alembic.ini``) and, where the installed Alembic reads one (1.16+),
+``alembic.config.Config``: an ini file (``-c FILE``, else the file the
+``ALEMBIC_CONFIG`` environment variable names, else ``./alembic.ini``,
+as ``alembic`` takes them) and, where the installed Alembic reads one (1.16+),
 ``pyproject.toml`` (``-c pyproject.toml`` names it; else the one beside
 the ini file, else the one of the current directory).  So
 ``script_location`` in ``[tool.alembic]``, ``%(here)s`` and the other
@@ -21,6 +22,8 @@ from ..errors import config_problem
 from ..exc import CommandError
 
 DEFAULT_CONFIG = 'alembic.ini'
+#: Names the config file when ``-c`` does not, as for ``alembic``.
+ENVIRONMENT = 'ALEMBIC_CONFIG'
 PYPROJECT = 'pyproject.toml'
 #: Our section of the ini file, and our table of ``pyproject.toml``.
 SECTION = 'audit_alembic'
@@ -133,6 +136,19 @@ class ProjectConfig:
         return dict(self.alembic.config_args, here=here.replace(os.sep, '/'))
 
 
+def named_config(config):
+    """``(path, what named it)`` of the config file: ``-c config`` if
+    given, else the file ``ALEMBIC_CONFIG`` names, as ``alembic`` takes
+    it (an empty variable counts as unset); ``(None, None)`` for the
+    default (:data:`DEFAULT_CONFIG`)."""
+    if config is not None:
+        return config, '-c'
+    from_environment = os.environ.get(ENVIRONMENT)
+    if from_environment:
+        return from_environment, ENVIRONMENT
+    return None, None
+
+
 def project_config(args):
     """The :class:`ProjectConfig` that ``args`` name (``-c``, ``-n``), read
     once per command."""
@@ -147,12 +163,18 @@ def files(config):
     """``(ini file or None, pyproject.toml or None)`` that ``-c config``
     names, the way ``alembic -c`` takes them.
 
-    :raise CommandError: if a file named by ``-c`` is missing.
+    Without ``-c``, the file ``ALEMBIC_CONFIG`` names is taken as if
+    ``-c`` named it (see :func:`named_config`).
+
+    :raise CommandError: if a file named by ``-c`` or ``ALEMBIC_CONFIG``
+        is missing.
     """
+    config, source = named_config(config)
     if config is not None and not os.path.isfile(config):
         raise CommandError(
-            'no Alembic config file %s; pass -c FILE, or --url URL'
-            % show_path(config))
+            'no Alembic config file %s%s; pass -c FILE, or --url URL'
+            % (show_path(config), ' (named by %s)' % source
+               if source == ENVIRONMENT else ''))
     if config is not None and os.path.basename(config) == PYPROJECT:
         toml, ini = config, DEFAULT_CONFIG
     else:
@@ -167,8 +189,10 @@ def files(config):
 
 
 def names_a_project(config):
-    """Whether ``-c config``, ``./alembic.ini`` or a ``[tool.alembic]``
-    table in ``./pyproject.toml`` names an Alembic project."""
+    """Whether ``-c config``, ``ALEMBIC_CONFIG``, ``./alembic.ini`` or a
+    ``[tool.alembic]`` table in ``./pyproject.toml`` names an Alembic
+    project."""
+    config, _ = named_config(config)
     if config is not None or os.path.isfile(DEFAULT_CONFIG):
         return True
     if not (compat.alembic_reads_pyproject() and os.path.isfile(PYPROJECT)):

@@ -72,7 +72,8 @@ def add_database_options(parser):
     where.add_argument('-c', '--config', metavar='FILE',
                        help='the Alembic config file: sqlalchemy.url and '
                             'script_location, read as alembic reads them; '
-                            'FILE may be a pyproject.toml (default: ./%s '
+                            'FILE may be a pyproject.toml (default: '
+                            'the file $ALEMBIC_CONFIG names, else ./%s '
                             'and ./pyproject.toml)' % DEFAULT_CONFIG)
     database.add_argument('-n', '--name', metavar='NAME',
                           default=DEFAULT_SECTION,
@@ -110,11 +111,13 @@ def table_layout(args):
     """The :class:`~.layout.TableLayout` of the history table, from the
     options and our settings in the project's config (see
     :mod:`.config`)."""
+    from .config import named_config
     from .config import names_a_project
     from .config import project_config
     from .layout import layout_from
     # A missing -c FILE is for the URL or the scripts to report.
-    readable = args.config is None or os.path.isfile(args.config)
+    config, _ = named_config(args.config)
+    readable = config is None or os.path.isfile(config)
     project = project_config(args) if readable and \
         names_a_project(args.config) else None
     return layout_from(args, project)

@@ -254,7 +254,7 @@ class TerminalEscapesTest(CLITestCase):
             *args, '--format', 'json')))
         self.assertEqual(objects[0]['user_version'], ESCAPES)
         self.assertEqual(objects[0]['prev_alembic_version'],
-                         'X\x1b[8mY##Z\x07')
+                         ['X\x1b[8mY', 'Z\x07'])
         csv_rows = parse_csv(self.assertSucceeds(self.main(
             *args, '--format', 'csv')))
         self.assertEqual(

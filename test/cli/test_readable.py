@@ -121,7 +121,7 @@ class ReadableOutputTest(CLITestCase):
                                          '--format', 'json')
                             for revision in ('ae1', 'ae', 'zz')]
         self.assertEqual([row['alembic_version'] for row in json.loads(
-            self.assertSucceeds(ae1))], ['ae1027', 'ae2031'])
+            self.assertSucceeds(ae1))], [['ae1027'], ['ae2031']])
         # Exit 2: the command could not show what was asked.
         self.assertEqual((ae.returncode, ae.stdout), (2, ''))
         self.assertIn("'ae' is ambiguous", ae.stderr)

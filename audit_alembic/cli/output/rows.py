@@ -132,13 +132,20 @@ def _add_details(add, at, shown):
     shown.update(at(name) for name in DETAIL_COLUMNS)
 
 
-def _converters(table, layout):
-    """A function per column, or None where the value can go out as is."""
+def _converters(table, layout, revision_lists=False):
+    """A function per column, or None where the value can go out as is.
+    With ``revision_lists``, the two revision columns give lists (see
+    :func:`_revision_list`)."""
     from sqlalchemy import types
+    layout = layout or TableLayout()
+    change_time = layout.name(CHANGE_TIME)
+    revisions = {layout.name(OLD_VERSION), layout.name(NEW_VERSION)} \
+        if revision_lists else ()
     converters = []
-    change_time = (layout or TableLayout()).name(CHANGE_TIME)
     for column in table.columns:
-        if column.name == change_time:
+        if column.name in revisions:
+            converters.append(_revision_list(layout))
+        elif column.name == change_time:
             converters.append(utc_iso)
         elif isinstance(column.type, (types.String, types.Integer,
                                       types.Boolean, types.Float)):
@@ -148,29 +155,46 @@ def _converters(table, layout):
     return converters
 
 
-def _converted(table, batches, layout=None):
-    """The batches of rows as lists of values fit for JSON and CSV."""
+def _revision_list(layout):
+    """A converter of a stored revision column to what JSON gives: the
+    list of its ids in their stored order (:meth:`.TableLayout.split`;
+    ``[]`` for the base, an empty value or NULL), or a value that is not
+    text as :func:`.text.plain` gives it."""
+    def convert(value):
+        if value is None or value.__class__ is str:
+            return layout.split(value)
+        return plain(value)
+    convert.takes_null = True
+    return convert
+
+
+def _converted(table, batches, layout=None, revision_lists=False):
+    """The batches of rows as lists of values fit for JSON and CSV (for
+    JSON, ``revision_lists``: revisions as lists)."""
     converters = [(i, convert) for i, convert in enumerate(
-        _converters(table, layout)) if convert is not None]
+        _converters(table, layout, revision_lists)) if convert is not None]
+    nulls = {i for i, convert in converters
+             if getattr(convert, 'takes_null', False)}
     for batch in batches:
         rows = [list(row) for row in batch]
         for i, convert in converters:
             for row in rows:
                 value = row[i]
-                if value is not None:
+                if value is not None or i in nulls:
                     row[i] = convert(value)
         yield rows
 
 
 def write_json(table, batches, out, layout=None):
     """Write the rows as a JSON array of objects, one a line, keyed by
-    column name; times in ISO-8601."""
+    column name; times in ISO-8601, the revision columns as lists of
+    ids."""
     names = [column.name for column in table.columns]
     encode = json.JSONEncoder(ensure_ascii=not unicode_ok(out),
                               default=str).encode
     out.write('[')
     separator = '\n'
-    for rows in _converted(table, batches, layout):
+    for rows in _converted(table, batches, layout, revision_lists=True):
         out.write(separator)
         out.write(',\n'.join([encode(dict(zip(names, row)))
                               for row in rows]))
@@ -180,11 +204,12 @@ def write_json(table, batches, out, layout=None):
 
 def write_jsonl(table, batches, out, layout=None):
     """Write the rows as JSON lines: one JSON object a line, keyed by
-    column name, nothing around them; times in ISO-8601."""
+    column name, nothing around them; times in ISO-8601, the revision
+    columns as lists of ids."""
     names = [column.name for column in table.columns]
     encode = json.JSONEncoder(ensure_ascii=not unicode_ok(out),
                               default=str).encode
-    for rows in _converted(table, batches, layout):
+    for rows in _converted(table, batches, layout, revision_lists=True):
         out.write(''.join([encode(dict(zip(names, row))) + '\n'
                            for row in rows]))
 
