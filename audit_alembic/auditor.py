@@ -4,6 +4,7 @@ its rows are written (the table: :mod:`.schema` and :mod:`.ddl`; the
 chain: :mod:`.chain`; failed attempts: :mod:`.failure`).
 """
 import logging
+import warnings
 import weakref
 from typing import TYPE_CHECKING
 from typing import Any
@@ -27,6 +28,7 @@ from . import values
 from .chain import ChainWriter
 from .chain import release_lock
 from .ddl import TableMaker
+from .drift import SchemaWatch
 from .exc import TableSetupError  # noqa: F401 (importable here, as before)
 from .offline import OfflineWriter
 from .values import CommonColumnValues
@@ -78,6 +80,8 @@ class Auditor:
     :param chain: the names of the columns whose values each row's hash
         covers (in the order of :data:`.values.CHAINED`), to chain the
         rows online through column ``row_hash``; None for no chain.
+    :param schema_watch: a :class:`.drift.SchemaWatch` recording the
+        schema's snapshots and drift in ``table``; None for none.
     :raise .exc.AuditConstructError: if ``make_row`` is neither.
 
     Pass :attr:`listen` to ``context.configure(on_version_apply=...)``
@@ -87,7 +91,8 @@ class Auditor:
     def __init__(self, table: 'Table', make_row: MakeRow,
                  record_failures: bool = False,
                  complete_table: bool = False,
-                 chain: Optional[Sequence[str]] = None) -> None:
+                 chain: Optional[Sequence[str]] = None,
+                 schema_watch: Optional[SchemaWatch] = None) -> None:
         if not (callable(make_row) or hasattr(make_row, 'items')):
             raise exc.AuditConstructError(
                 'make_row must be a callable or a dict, not %r' % (make_row,))
@@ -103,7 +108,9 @@ class Auditor:
         self._chain = None if chain is None else ChainWriter(table, chain)
         self.record_failures = record_failures
         self.complete_table = complete_table
-        self._maker = TableMaker(table, complete=complete_table)
+        self.schema_watch = schema_watch
+        self._maker = TableMaker(table, complete=complete_table, companions=(
+            () if schema_watch is None else (schema_watch.snapshots,)))
         self._offline = OfflineWriter(table)
         # Built once: SQLAlchemy then reuses its compiled form.
         self._insert = table.insert()
@@ -128,7 +135,8 @@ class Auditor:
                prev_alembic_version_column_name: str = (
                    values.OLD_VERSION_COLUMN),
                change_time_column_name: str = values.CHANGE_TIME_COLUMN,
-               details: bool = False) -> _AuditorT:
+               details: bool = False,
+               schemas: Sequence[str] = ()) -> _AuditorT:
         """Define the standard history table and an Auditor that fills it.
 
         The table has an integer primary key ``id``; the revision(s) after
@@ -150,7 +158,11 @@ class Auditor:
             ``db_user``, ``os_user``, ``host``, ``duration_ms``,
             ``script_checksum``, ``message``, ``error``) and indexes on
             the change time and ``run_id``; record failed attempts; and
-            add what is missing to an existing table.
+            add what is missing to an existing table; and record the
+            schema after each online run, and drift found at the start of
+            the next (see :mod:`.drift`).
+        :param schemas: schemas whose tables the snapshots hold besides
+            those of the connection's default schema (with ``details``).
         :raise .exc.AuditCreateError: if a column name is used twice.
 
         The remaining parameters name the table, its columns and the type
@@ -162,8 +174,10 @@ class Auditor:
             user_version_nullable, user_version_type,
             alembic_version_separator, extra_columns, details)
         chain = values.chained_names(names) if details else None
+        watch = SchemaWatch(table, names, alembic_version_separator,
+                            schemas) if details else None
         return cls(table, column_values, record_failures=details,
-                   complete_table=details, chain=chain)
+                   complete_table=details, chain=chain, schema_watch=watch)
 
     def make_row(self, **kw: Any) -> Row:
         """Build the row for one step from the hook's keyword arguments.
@@ -197,7 +211,8 @@ class Auditor:
         literal values (and, for the details, SQL expressions evaluated
         when the script runs) follows the step.
         """
-        record.run_of(ctx).step_ended()
+        run = record.run_of(ctx)
+        run.step_ended()
         row = self.make_row(ctx=ctx, step=step, **kw)
         if ctx.as_sql:
             self._offline.write(ctx, row)
@@ -206,6 +221,11 @@ class Auditor:
             if dialects.steps_share_a_transaction(ctx):
                 state.rows.append(row)
             else:
+                if self.schema_watch is not None and run.last_step_done(
+                        ctx, step, kw.get('heads', ())):
+                    # The run's last row, committed with its step.
+                    run.schema_recorded = self.schema_watch.stamp_rows(
+                        ctx.connection, [row])
                 self._write(ctx.connection, [row], locked=(
                     self._chain is not None and
                     self._chain.locked_by_version_table(ctx)))
@@ -236,26 +256,76 @@ class Auditor:
                 context.run_migrations(**kw)
             return
         ctx = context.get_context()
-        record.run_of(ctx).start()
+        run = record.run_of(ctx)
+        run.start()
         callers_transaction = ctx.connection.in_transaction()
         self._maker.complete_now(ctx)
+        watch = self.schema_watch
+        if watch is not None:
+            watch.check(ctx, not callers_transaction, self._write,
+                        self._user_version(ctx, kw))
         try:
             with context.begin_transaction():
                 context.run_migrations(**kw)
+                if watch is not None and self._stamp_held_rows(ctx):
+                    run.schema_recorded = True
         except BaseException as error:
             if self.record_failures and not isinstance(error, GeneratorExit):
                 failure.record_attempt(
                     ctx, error, kw, callers_transaction, self.make_row,
                     self._write_failed_attempt, self.table.name)
             raise
+        else:
+            if watch is not None and not (
+                    run.schema_recorded and
+                    run.steps_done in (0, run.steps_planned)):
+                # The steps committed one by one: a row of its own.
+                watch.record(ctx, not callers_transaction, self._write,
+                             self._user_version(ctx, kw))
         finally:
+            if watch is not None:
+                watch.end(ctx.connection)
             if not callers_transaction:
                 release_lock(ctx.connection)
+
+    def _stamp_held_rows(self, ctx: Any) -> bool:
+        """Give the rows held for the run's end the schema's hash; False
+        where none are held (they were written step by step)."""
+        assert self.schema_watch is not None
+        state = self._connections.get(ctx.connection)
+        if state is None or not state.rows:
+            return False
+        # Taken out first: the snapshot's savepoint would write them.
+        rows, state.rows = state.rows, []
+        stamped = self.schema_watch.stamp_rows(ctx.connection, rows)
+        self._write(ctx.connection, rows)
+        return stamped
+
+    def _user_version(self, ctx: Any, run_args: Any) -> Any:
+        """The user version for a row that is no step, where ``make_row``
+        gives it without one; else None."""
+        if callable(self._make_row) or self.schema_watch is None:
+            return None
+        value = self._make_row.get(
+            self.schema_watch.names[values.USER_VERSION_COLUMN])
+        if not callable(value):
+            return value
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore', exc.UserVersionWarning)
+            try:
+                return value(ctx=ctx, step=None, heads=(),
+                             run_args=run_args)
+            except Exception:
+                return None
 
     def _write_failed_attempt(self, connection: 'Connection', ctx: Any,
                               row: Row) -> None:
         """Write the row of a failed attempt (see :mod:`.failure`)."""
         self._ensure_table(ctx)
+        if self.schema_watch is not None:
+            # DDL a failed run left applied (MySQL) is no drift.
+            row[values.SCHEMA_HASH_COLUMN] = \
+                self.schema_watch.failed_attempt_hash(connection)
         # In the caller's transaction, rows held for the steps before
         # come first.
         self._write_held_rows(connection)

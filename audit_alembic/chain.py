@@ -29,6 +29,7 @@ from . import logs
 from .errors import first_line
 from .exc import AuditRuntimeError
 from .stored import as_stored
+from .values import CHAINED
 from .values import ID_COLUMN
 from .values import ROW_HASH_COLUMN
 from .waits import usable
@@ -47,12 +48,20 @@ def chain_key():
 
 def canonical_row(values):
     """The bytes a row's hash covers: its ``values`` (in the order of
-    :data:`.values.CHAINED`) as a compact JSON array, UTF-8, each value
-    null or text: times as ``YYYY-MM-DDTHH:MM:SS.ffffff`` in UTC (naive
-    times are UTC), anything else as ``str()`` gives it."""
+    :data:`.values.CHAINED`, then those of :data:`.values.CHAINED_WHEN_SET`
+    that are not NULL) as a compact JSON array, UTF-8, each value null
+    or text: times as ``YYYY-MM-DDTHH:MM:SS.ffffff`` in UTC (naive times
+    are UTC), anything else as ``str()`` gives it."""
+    if len(values) > _ALWAYS:
+        values = list(values[:_ALWAYS]) + [
+            value for value in values[_ALWAYS:] if value is not None]
     return _encode([value if value is None or value.__class__ is str
                     else _canonical(value) for value in values]).encode(
                         'utf-8', 'surrogatepass')
+
+
+#: How many of a row's chained values are covered even when NULL.
+_ALWAYS = len(CHAINED)
 
 
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(',', ':')).encode
@@ -132,7 +141,8 @@ class ChainWriter:
     makes the table's writers take turns until they commit.
 
     :param names: the columns a row's hash covers, in the order of
-        :data:`.values.CHAINED` (see :func:`.values.chained_names`).
+        :data:`.values.CHAINED` and :data:`.values.CHAINED_WHEN_SET` (see
+        :func:`.values.chained_names`).
     """
 
     def __init__(self, table, names):
@@ -257,6 +267,11 @@ def _release_at_reset(dbapi_connection, connection_record, reset_state=None):
         return
     # On the driver's connection: SQLAlchemy may be beginning or ending
     # a transaction.
+    _release(dbapi_connection, name)
+
+
+def _release(dbapi_connection, name):
+    """Release the session lock ``name`` on the driver's connection."""
     try:
         cursor = dbapi_connection.cursor()
         try:
@@ -277,14 +292,56 @@ def _lock_key(table):
     return int.from_bytes(digest[:8], 'big') >> 1
 
 
-def session_lock_name(table):
+def session_lock_name(table, prefix='audit_alembic_'):
     """The SQL naming ``table``'s MySQL/MariaDB session lock, and its
-    parameters: ``audit_alembic_`` and 16 hex digits of the SHA-256 of
-    the table's database (its schema, else the session's) and name.
-    Within the server's limit of 64 characters, whatever the names."""
-    return ("CONCAT('audit_alembic_', LEFT(SHA2(CONCAT("
+    parameters: ``prefix`` and 16 hex digits of the SHA-256 of the
+    table's database (its schema, else the session's) and name.  Within
+    the server's limit of 64 characters, whatever the names."""
+    return ("CONCAT(%s, LEFT(SHA2(CONCAT("
             "COALESCE(%s, DATABASE()), '.', %s), 256), 16))",
-            (table.schema, table.name))
+            (prefix, table.schema, table.name))
+
+
+#: Where a connection's ``info`` keeps the name of the run mark it holds.
+RUN_MARK_INFO = 'audit_alembic_run_mark'
+#: What names a run mark (see :func:`mark_run`).
+RUN_MARK_PREFIX = 'audit_alembic_run_'
+
+
+def mark_run(connection, table):
+    """Where locks belong to sessions (MySQL, MariaDB, whose DDL others
+    see before the run's rows): take, without waiting, a lock saying
+    that a run writing ``table`` is going, held until :func:`unmark_run`.
+    Nobody waits for it: :func:`run_going_elsewhere` asks for it."""
+    if dialects.server(connection.dialect).chain_lock != \
+            dialects.SESSION_LOCK or RUN_MARK_INFO in connection.info:
+        return
+    name_sql, parameters = session_lock_name(table, RUN_MARK_PREFIX)
+    got, name = connection.exec_driver_sql(
+        'SELECT GET_LOCK(%s, 0), %s' % (name_sql, name_sql),
+        parameters * 2).one()
+    if got == 1:
+        connection.info[RUN_MARK_INFO] = name
+
+
+def unmark_run(connection):
+    """Release the run mark ``connection`` holds, if any."""
+    if not usable(connection):
+        return  # its session ends (or has ended), and frees the lock
+    name = connection.info.pop(RUN_MARK_INFO, None)
+    if name is not None:
+        _release(connection.connection.dbapi_connection, name)
+
+
+def run_going_elsewhere(connection, table):
+    """Whether another session holds the run mark of ``table``."""
+    if dialects.server(connection.dialect).chain_lock != \
+            dialects.SESSION_LOCK:
+        return False
+    name_sql, parameters = session_lock_name(table, RUN_MARK_PREFIX)
+    free = connection.exec_driver_sql(
+        'SELECT IS_FREE_LOCK(%s)' % name_sql, parameters).scalar()
+    return free == 0 and RUN_MARK_INFO not in connection.info
 
 
 def _sqlite_lock_statement(table):

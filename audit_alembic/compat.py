@@ -153,22 +153,22 @@ def load_toml(path: str) -> dict[str, Any]:
 PURE_STEP_FUNCTIONS = ('upgrade', 'downgrade', 'do_stamp')
 
 
-def planned_steps(ctx: Any) -> Optional[int]:
-    """How many steps the run of migration context ``ctx`` is about to
-    apply, or None where that cannot be told.
+def planned_steps(ctx: Any, heads: Any) -> Optional[int]:
+    """How many steps the run of migration context ``ctx``, started at
+    revisions ``heads``, applies; None where that cannot be told.
 
     Alembic keeps the function that lists them (its command's ``upgrade``,
     ``downgrade`` or ``stamp``, a pure computation over the scripts) in
-    the context's ``opts['fn']``, and calls it with the current heads as
-    the run starts; no public API gives the list.
+    the context's ``opts['fn']``, and calls it with the heads as the run
+    starts; no public API gives the list.
     """
-    fn: Any = getattr(ctx, 'opts', {}).get('fn')  # Alembic's, or None
+    fn: Any = getattr(ctx, 'opts', {}).get('fn')
     # Only those known to compute and nothing more: autogenerate's
     # (``revision``, ``check``) fills the new script as it runs.
     if getattr(fn, '__module__', None) != 'alembic.command' or \
             getattr(fn, '__name__', None) not in PURE_STEP_FUNCTIONS:
         return None
     try:
-        return len(list(fn(ctx.get_current_heads(), ctx)))
+        return len(list(fn(tuple(heads), ctx)))
     except Exception:
         return None

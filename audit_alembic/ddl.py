@@ -28,11 +28,12 @@ TABLE_CREATE_ATTEMPTS = 5
 class TableMaker:
     """Makes sure ``table`` exists in the database of each migration
     context, complete (with every column and index of ``table``) if
-    ``complete``."""
+    ``complete``, and its ``companions`` (tables of its own) with it."""
 
-    def __init__(self, table, complete=False):
+    def __init__(self, table, complete=False, companions=()):
         self.table = table
         self.complete = complete
+        self.companions = tuple(companions)
         # Migration contexts whose table was found complete, or made so.
         self._completed = weakref.WeakSet()
 
@@ -62,13 +63,34 @@ class TableMaker:
         if self.complete and ctx not in self._completed:
             self._complete_table(connection, ctx)
         self.table.create(connection, checkfirst=True)
+        self._create_companions(connection)
 
     def _complete_table(self, connection, ctx):
         """Add to an existing table the columns and indexes it lacks."""
         columns, indexes = missing(connection, self.table)
         if columns or indexes:
             complete(connection, self.table, columns, indexes)
+        if self.companions and _exists(connection, self.table):
+            # An existing table, which may predate its companions.
+            self._create_companions(connection)
         self._completed.add(ctx)
+
+    def _create_companions(self, connection):
+        """Create the companions that are missing; where one cannot be,
+        warn (what it keeps is not recorded) and go on."""
+        from sqlalchemy.exc import DBAPIError
+        from sqlalchemy.schema import CreateTable
+        for companion in self.companions:
+            try:
+                with dialects.savepoint(connection):
+                    companion.create(connection, checkfirst=True)
+            except DBAPIError as error:
+                logs.auditor().warning(
+                    'could not create table %s (%s): what it keeps is not '
+                    'recorded; have its owner run: %s;', companion.name,
+                    first_line(error.orig), str(CreateTable(companion)
+                                                .compile(connection))
+                    .strip())
 
 
 def aside(engine, make, ctx):
@@ -91,6 +113,11 @@ def aside(engine, make, ctx):
             if attempt == TABLE_CREATE_ATTEMPTS - 1:
                 raise
             time.sleep(0.05 * (attempt + 1))
+
+
+def _exists(connection, table):
+    from sqlalchemy import inspect
+    return inspect(connection).has_table(table.name, schema=table.schema)
 
 
 def missing(connection, table):

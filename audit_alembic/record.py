@@ -17,6 +17,7 @@ from typing import Any
 from typing import Callable
 from typing import Optional
 
+from . import compat
 from . import dialects
 from .errors import describe_failure
 from .values import ERROR_LENGTH
@@ -40,6 +41,12 @@ class Run:
         self.duration: Optional[float] = None
         #: The exception of the failed attempt being recorded, if any.
         self.failure: Optional[BaseException] = None
+        #: How many steps the run applies, where known (see
+        #: :func:`.compat.planned_steps`), and how many it applied.
+        self.steps_planned: Optional[int] = None
+        self.steps_done = 0
+        #: Whether a row of the run carries the schema after it.
+        self.schema_recorded = False
         self._db_user: Any = _UNREAD
         self._checksums: dict[str, Optional[str]] = {}
 
@@ -52,6 +59,18 @@ class Run:
         self.duration = (None if self.last_mark is None
                          else now - self.last_mark)
         self.last_mark = now
+
+    def last_step_done(self, ctx: Any, step: Any, heads: Any) -> bool:
+        """Note ``step`` applied (the hook's arguments); return whether
+        it is the run's last."""
+        if self.steps_done == 0:
+            # The heads the run started at, from those after its first
+            # step.
+            started = (set(heads) - set(step.destination_revision_ids) |
+                       set(step.source_revision_ids))
+            self.steps_planned = compat.planned_steps(ctx, sorted(started))
+        self.steps_done += 1
+        return self.steps_done == self.steps_planned
 
     def db_user(self, connection: Any) -> Optional[str]:
         if self._db_user is _UNREAD:

@@ -27,7 +27,10 @@ from . import exc
 from . import values
 from .record import DetailColumnValues
 from .values import ERROR_LENGTH
+from .values import FIRST_SEEN_COLUMN
 from .values import MESSAGE_LENGTH
+from .values import SNAPSHOT_COLUMN
+from .values import SNAPSHOT_TABLE_SUFFIX
 from .values import CommonColumnValues
 
 
@@ -70,9 +73,33 @@ def detail_columns():
          DetailColumnValues.script_checksum),
         (message, DetailColumnValues.message),
         (error, DetailColumnValues.error),
+        # Filled at the end of a run (see .drift).
+        (Column(values.SCHEMA_HASH_COLUMN, String(64)), None),
         # Filled as the row is written (online): see Auditor(chain=...).
         (Column(values.ROW_HASH_COLUMN, String(64)), None),
     ]
+
+
+def snapshot_table(history):
+    """The companion of table ``history`` that keeps each distinct schema
+    snapshot once (see :mod:`.drift`): ``<history>_schema``, in the same
+    schema and metadata, keyed by the snapshot's SHA-256, with its
+    canonical JSON and when it was first seen (UTC)."""
+    from sqlalchemy import Text
+    from sqlalchemy.dialects.mysql import LONGTEXT
+    name = history.name + SNAPSHOT_TABLE_SUFFIX
+    existing = history.metadata.tables.get(
+        '%s.%s' % (history.schema, name) if history.schema else name)
+    if existing is not None:
+        return existing
+    return Table(
+        name, history.metadata,
+        Column(values.SCHEMA_HASH_COLUMN, String(64), primary_key=True),
+        # MySQL's TEXT holds 64 KB: a few hundred tables' worth.
+        Column(SNAPSHOT_COLUMN, Text().with_variant(
+            LONGTEXT(), 'mysql', 'mariadb'), nullable=False),
+        Column(FIRST_SEEN_COLUMN, CHANGE_TIME_TYPE, nullable=False),
+        schema=history.schema)
 
 
 def index_name(table_name, schema, column_name):

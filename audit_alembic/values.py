@@ -16,7 +16,9 @@ or of a ``make_row`` dict.
 import collections
 import datetime
 from typing import Any
+from typing import Container
 from typing import Mapping
+from typing import Optional
 
 from . import exc
 
@@ -44,13 +46,17 @@ DURATION_COLUMN = 'duration_ms'
 CHECKSUM_COLUMN = 'script_checksum'
 MESSAGE_COLUMN = 'message'
 ERROR_COLUMN = 'error'
+SCHEMA_HASH_COLUMN = 'schema_hash'
 ROW_HASH_COLUMN = 'row_hash'
 
 #: One column role: ``name``, its default column name (which names the
 #: role); ``parameter``, the :meth:`.Auditor.create` parameter renaming
 #: it (None: not renamed); ``chained``, whether a row's hash covers it;
-#: ``detail``, whether ``details=True`` adds it.
+#: ``detail``, whether ``details=True`` adds it.  A role whose
+#: ``chained`` is :data:`WHEN_SET` is covered only where its value is not
+#: NULL (it came after rows that lack it were chained).
 Role = collections.namedtuple('Role', 'name parameter chained detail')
+WHEN_SET = 'when set'
 
 #: Every column role of the table :meth:`.Auditor.create` defines, in
 #: the table's order: the standard columns, then the detail columns.
@@ -72,6 +78,7 @@ ROLES = (
     Role(CHECKSUM_COLUMN, None, True, True),
     Role(MESSAGE_COLUMN, None, True, True),
     Role(ERROR_COLUMN, None, True, True),
+    Role(SCHEMA_HASH_COLUMN, None, WHEN_SET, True),
     Role(ROW_HASH_COLUMN, None, False, True),
 )
 #: Role -> the :meth:`.Auditor.create` parameter that renames it (None
@@ -81,17 +88,33 @@ PARAMETERS = {role.name: role.parameter for role in ROLES
               if not role.detail}
 #: The names of the detail columns, in their order.
 DETAIL_COLUMNS = tuple(role.name for role in ROLES if role.detail)
-#: The values a row's ``row_hash`` covers, in this order, by role (the
-#: column names of ``Auditor.create``'s defaults): every column but the
-#: id and the hash itself.
-CHAINED = tuple(role.name for role in ROLES if role.chained)
+#: The values a row's ``row_hash`` always covers, in this order, by role
+#: (the column names of ``Auditor.create``'s defaults): every column but
+#: the id, the hash itself and those of :data:`CHAINED_WHEN_SET`.
+CHAINED = tuple(role.name for role in ROLES if role.chained is True)
+#: The values it covers after those, in this order, each only where it
+#: is not NULL: rows chained before a column was added keep their hash.
+CHAINED_WHEN_SET = tuple(role.name for role in ROLES
+                         if role.chained == WHEN_SET)
+
+#: What names the companion of a history table that keeps its schema
+#: snapshots (see :func:`.schema.snapshot_table`), and its columns
+#: besides ``schema_hash``.
+SNAPSHOT_TABLE_SUFFIX = '_schema'
+SNAPSHOT_COLUMN = 'snapshot'
+FIRST_SEEN_COLUMN = 'first_seen'
 
 #: The values of ``status``: a step, a failed attempt, and a script's
-#: edit accepted after it ran (``audit-alembic accept``; its
-#: ``operation_type`` too), which is neither.
+#: edit accepted after it ran (``audit-alembic accept``); a change of
+#: the schema that no migration made, found at the start of a run; a
+#: schema snapshot taken at the end of a run that wrote no row then
+#: (see :mod:`.drift`).  The last three are no step, and their
+#: ``operation_type`` is the same word.
 OK = 'ok'
 FAILED = 'failed'
 ACCEPTED = 'accepted'
+DRIFT = 'drift'
+SNAPSHOT = 'snapshot'
 #: The values of ``operation_direction``.
 UP = 'up'
 DOWN = 'down'
@@ -115,13 +138,21 @@ def column_names(arguments: Mapping[str, Any]) -> dict[str, str]:
             for role, parameter in PARAMETERS.items()}
 
 
-def chained_names(names: Mapping[str, str]) -> list[str]:
+def chained_names(names: Mapping[str, str],
+                  present: Optional[Container[str]] = None) -> list[str]:
     """The names of the columns a row's hash covers, in the order of
-    :data:`CHAINED`: ``names`` maps a role to its column name; a role it
-    does not name has its default name.  The writer
+    :data:`CHAINED` then :data:`CHAINED_WHEN_SET`: ``names`` maps a role
+    to its column name; a role it does not name has its default name.
+    Given the names of the columns ``present`` in a table, those of
+    :data:`CHAINED_WHEN_SET` it lacks are left out.  The writer
     (:meth:`.Auditor.create`) and the reader (``verify``) both use it,
     so that they cannot disagree."""
-    return [names.get(role, role) for role in CHAINED]
+    chained = [names.get(role, role) for role in CHAINED]
+    for role in CHAINED_WHEN_SET:
+        name = names.get(role, role)
+        if present is None or name in present:
+            chained.append(name)
+    return chained
 
 
 class CommonColumnValues:

@@ -20,6 +20,7 @@ from ..exc import CommandError
 from ..masking import masked
 from ..masking import secrets_of
 from ..values import DEFAULT_TABLE_NAME
+from ..values import SNAPSHOT_TABLE_SUFFIX
 from . import database
 
 VERSION_TABLE = 'alembic_version'
@@ -67,7 +68,8 @@ REVISIONS = (
 #: The mode of a file holding a password: readable by its owner only.
 PRIVATE_MODE = 0o600
 #: Every table the demo creates, in an order they can be dropped in.
-TABLES = ('demo_invoice', 'demo_account', VERSION_TABLE, DEFAULT_TABLE_NAME)
+TABLES = ('demo_invoice', 'demo_account', VERSION_TABLE, DEFAULT_TABLE_NAME,
+          DEFAULT_TABLE_NAME + SNAPSHOT_TABLE_SUFFIX)
 
 
 def build_project(directory, ini_url, private=False):

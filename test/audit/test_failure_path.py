@@ -375,13 +375,28 @@ class InterruptWhileLockedTest(FailurePathTestBase):
         self.check_gives_up('alembic_version', 'in get_current_heads')
 
     def test_with_the_history_table_locked(self):
-        # The step waits as it records its row, for the chain's last row,
-        # which the recording reads too, on another connection.  (SQLite
-        # has one lock; PostgreSQL waits earlier, reading the table's
-        # columns before any step, where Ctrl-C ends it at once.)
+        # The run waits before any step, as the schema watch reads the
+        # history's last snapshot (PostgreSQL earlier still, reading the
+        # table's columns): Ctrl-C ends it at once, as bare Alembic, and
+        # nothing is recorded.  (SQLite has one lock.)
         if self.dialect_name not in ('mysql', 'mariadb'):
             self.skipTest('MySQL and MariaDB')
-        self.check_gives_up('alembic_version_history', 'in listen')
+        env = self.locked_env('alembic_version_history')
+        process = start_alembic(env, 'upgrade', 'head', record_timeout=1.0)
+        self.stop_later(process)
+        self.wait_for_the_deploy(process)
+        process.send_signal(signal.SIGINT)
+        stderr = self.end(process, SLACK)
+        self.assertEqual(shell_status(process.returncode), INTERRUPTED,
+                         stderr)
+        self.assertEqual(stderr.rstrip().rpartition('\n')[2],
+                         'KeyboardInterrupt', stderr)
+        self.assertEqual(stderr.count('Traceback (most recent call last)'),
+                         1, stderr)
+        self.assertIn('in check', stderr)
+        self.assertNotIn('WARNING', stderr)
+        self.release()
+        self.assertEqual(steps(env.history()), [('', 'A', 'ok')])
 
     def check_gives_up(self, table, place):
         env = self.locked_env(table)

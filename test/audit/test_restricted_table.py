@@ -51,7 +51,7 @@ class RestrictedTableTest(DetailsTestBase):
         statements = [s.strip() for s in instruction.split(';') if s.strip()]
         self.assertEqual(
             [s.split(' ', 2)[:2] for s in statements],
-            [['ALTER', 'TABLE']] * 10 + [['CREATE', 'INDEX']] * 2,
+            [["ALTER", "TABLE"]] * 11 + [['CREATE', 'INDEX']] * 2,
             message)
         self.assertTrue(message.endswith(';'), message)
         self.assertEqual(env.heads(), set())

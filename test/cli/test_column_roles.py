@@ -56,8 +56,9 @@ class RegistryTest(unittest.TestCase):
     def test_the_writer_chains_the_renamed_columns(self):
         auditor = Auditor.create('1', details=True, **create_arguments())
         self.assertEqual(auditor.chain, values.chained_names(RENAMED))
-        self.assertEqual(len(auditor.chain), len(values.CHAINED))
-        for role, name in zip(values.CHAINED, auditor.chain):
+        chained = values.CHAINED + values.CHAINED_WHEN_SET
+        self.assertEqual(len(auditor.chain), len(chained))
+        for role, name in zip(chained, auditor.chain):
             self.assertEqual(name, RENAMED.get(role, role))
             self.assertIn(name, auditor.table.c)
         self.assertNotIn(values.ID_COLUMN, auditor.chain)

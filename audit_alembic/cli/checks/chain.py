@@ -38,7 +38,7 @@ class Chain(Check):
                 'SHA-256; %s is not set' % chain.KEY_VARIABLE)
         self.description = ("each row's hash follows from the rows before "
                             'it (%s)' % mode)
-        self.names = chained_names(layout.names)
+        self.names = chained_names(layout.names, present=table.c)
         self.active = ROW_HASH_COLUMN in table.c and all(
             name in table.c for name in self.names)
         if not self.active:

@@ -1,0 +1,328 @@
+"""Schema drift: what changed in the database outside the migrations.
+
+With ``Auditor.create(details=True)`` every online run leaves the schema
+it ends with in the trail: a snapshot (see :mod:`.snapshot`) kept once
+per distinct SHA-256 in the history table's companion
+(:func:`.schema.snapshot_table`), and its hash in ``schema_hash`` of the
+rows written at the run's end (a failed attempt's row: after the
+rollback).  Where the run wrote its rows step by step (per-migration
+transactions, or a server whose DDL commits by itself), a row with
+``status = 'snapshot'`` carries it, if it changed.
+
+At the start of the next run the live schema is compared with the last
+recorded snapshot; a difference is a change no migration made, recorded
+as a row with ``status = 'drift'`` (its ``message`` sums the change up,
+its ``schema_hash`` names the schema found) before the first step.  The
+comparison is skipped while steps recorded after the last snapshot have
+none of their own (a run still going step by step, or one killed
+mid-way): the snapshot at that run's end settles it.
+
+:class:`SchemaWatch` holds these queries and rows; :class:`.Auditor`
+decides when.  Nothing here stops a deploy: the Auditor logs a warning
+where a snapshot cannot be taken or stored.
+"""
+import contextlib
+import datetime
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import Callable
+from typing import ContextManager
+from typing import Iterator
+from typing import Mapping
+from typing import NamedTuple
+from typing import Optional
+from typing import Sequence
+
+from . import chain
+from . import dialects
+from . import logs
+from . import schema
+from . import snapshot
+from .errors import failure_summary
+from .record import DetailColumnValues
+from .values import ACCEPTED
+from .values import CHANGE_TIME_COLUMN
+from .values import DRIFT
+from .values import FIRST_SEEN_COLUMN
+from .values import DB_USER_COLUMN
+from .values import DIRECTION_COLUMN
+from .values import HOST_COLUMN
+from .values import ID_COLUMN
+from .values import MESSAGE_LENGTH
+from .values import MESSAGE_COLUMN
+from .values import NEW_VERSION_COLUMN
+from .values import OLD_VERSION_COLUMN
+from .values import OPERATION_COLUMN
+from .values import OS_USER_COLUMN
+from .values import RUN_ID_COLUMN
+from .values import SCHEMA_HASH_COLUMN
+from .values import SNAPSHOT
+from .values import SNAPSHOT_COLUMN
+from .values import STATUS_COLUMN
+from .values import UP
+from .values import USER_VERSION_COLUMN
+from .values import CommonColumnValues
+
+if TYPE_CHECKING:
+    from sqlalchemy import Table
+    from sqlalchemy.engine import Connection
+
+#: A row: column name -> value.
+Row = dict[str, Any]
+#: Writes rows on a connection (the Auditor's, chained).
+Write = Callable[['Connection', list[Row]], None]
+
+
+class Baseline(NamedTuple):
+    """The last recorded snapshot: the id, run and time of the row
+    naming it, its hash, and whether steps were recorded after it
+    without one (``stale``)."""
+
+    row_id: Any
+    run_id: Optional[str]
+    changed_at: Optional[datetime.datetime]
+    schema_hash: str
+    stale: bool
+
+
+class SchemaWatch:
+    """The snapshots of the schema(s) a history table's database holds.
+
+    :param history: the history table (its columns named by ``names``,
+        role -> name, its revisions joined by ``separator``).
+    :param schemas: schemas to watch besides the connection's default.
+    """
+
+    def __init__(self, history: 'Table', names: Mapping[str, str],
+                 separator: str, schemas: Sequence[str] = ()) -> None:
+        self.history = history
+        self.snapshots = schema.snapshot_table(history)
+        self.names = names
+        self.separator = separator
+        self.schemas: tuple[Optional[str], ...] = (None,) + tuple(
+            s for s in schemas if s is not None)
+        self.exclude = [(history.schema, history.name),
+                        (history.schema, self.snapshots.name)]
+
+    # What the Auditor calls, each never raising but a warning logged.
+
+    def check(self, ctx: Any, own_transaction: bool, write: Write,
+              user_version: Any) -> None:
+        """At a run's start: compare the live schema with the last
+        snapshot and, where they differ, record a ``'drift'`` row with
+        ``write(connection, rows)`` (in a transaction of its own if
+        ``own_transaction``, else in the caller's).  Marks the run as
+        going until :meth:`end` (see :func:`.chain.mark_run`)."""
+        connection = ctx.connection
+        with self._warned('check the schema for drift'), \
+                _transaction(connection, own_transaction):
+            chain.mark_run(connection, self.history)
+            if not self._history_exists(connection):
+                return
+            baseline = self.baseline(connection)
+            if baseline is None or baseline.stale:
+                return
+            document, digest = self.take(connection)
+            if digest == baseline.schema_hash or self._moved_on(
+                    connection, baseline):
+                return
+            changes = changes_between(self, connection, baseline, document)
+            message = (snapshot.summary(changes, limit=MESSAGE_LENGTH)
+                       if changes is not None else
+                       'schema changed (the last snapshot is missing)')
+            self.store(connection, document, digest)
+            write(connection, [self.row(ctx, DRIFT, digest, message,
+                                        user_version)])
+            logs.auditor().warning(
+                'schema drift in %s since run %s (%s): %s',
+                connection.engine.url.database or 'the database',
+                baseline.run_id, baseline.changed_at, message)
+
+    def end(self, connection: 'Connection') -> None:
+        """At a run's very end: the run is no longer going."""
+        chain.unmark_run(connection)
+
+    def _moved_on(self, connection: 'Connection',
+                  baseline: Baseline) -> bool:
+        """Whether another run changed the schema while this one looked
+        at it: its mark is held, or the history has grown since."""
+        if chain.run_going_elsewhere(connection, self.history):
+            return True
+        if not dialects.server(connection.dialect).reads_a_snapshot:
+            return False
+        # The transaction reads a snapshot older than the schema just
+        # reflected: read the history now.
+        with connection.engine.connect() as other:
+            return self.baseline(other) != baseline
+
+    def stamp_rows(self, connection: 'Connection',
+                   rows: Sequence[Row]) -> bool:
+        """At a run's end, in its transaction: give ``rows`` (those it
+        writes now) the hash of the schema.  Return whether it could."""
+        digest = None
+        with self._warned('take a snapshot of the schema'), \
+                dialects.savepoint(connection):
+            document, digest = self.take(connection)
+            self.store(connection, document, digest)
+        for row in rows:
+            row[SCHEMA_HASH_COLUMN] = digest
+        return digest is not None
+
+    def record(self, ctx: Any, own_transaction: bool, write: Write,
+               user_version: Any) -> None:
+        """At the end of a run that wrote its rows step by step: record
+        the schema in a ``'snapshot'`` row, if it differs from the last
+        recorded one."""
+        connection = ctx.connection
+        with self._warned('record a snapshot of the schema'), \
+                _transaction(connection, own_transaction):
+            if not self._history_exists(connection):
+                return
+            baseline = self.baseline(connection)
+            document, digest = self.take(connection)
+            if baseline is not None and digest == baseline.schema_hash:
+                return
+            changes = None if baseline is None else changes_between(
+                self, connection, baseline, document)
+            message = ('first snapshot of the schema' if changes is None
+                       else snapshot.summary(changes, limit=MESSAGE_LENGTH))
+            self.store(connection, document, digest)
+            write(connection, [self.row(ctx, SNAPSHOT, digest, message,
+                                        user_version)])
+
+    def failed_attempt_hash(self,
+                            connection: 'Connection') -> Optional[str]:
+        """The hash of the schema after a failed attempt's rollback
+        (stored), or None where it cannot be had."""
+        with self._warned('take a snapshot of the schema'), \
+                dialects.savepoint(connection):
+            document, digest = self.take(connection)
+            self.store(connection, document, digest)
+            return digest
+        return None
+
+    @contextlib.contextmanager
+    def _warned(self, what: str) -> Iterator[None]:
+        try:
+            yield
+        except Exception as problem:
+            logs.auditor().warning(
+                'could not %s of %s: %s', what, self.history.name,
+                failure_summary(problem))
+
+    def _history_exists(self, connection: 'Connection') -> bool:
+        from sqlalchemy import inspect
+        return inspect(connection).has_table(self.history.name,
+                                             schema=self.history.schema)
+
+    def take(self, connection: 'Connection') -> tuple[Row, str]:
+        """``(snapshot, hash)`` of the live schema, read on
+        ``connection`` in its transaction."""
+        document = snapshot.take(connection, self.schemas, self.exclude)
+        return document, snapshot.snapshot_hash(document)
+
+    def baseline(self, connection: 'Connection') -> Optional[Baseline]:
+        """The :class:`Baseline` of the history, or None where no row
+        names a snapshot yet."""
+        from sqlalchemy import and_
+        from sqlalchemy import or_
+        from sqlalchemy import select
+        c = self.history.c
+        row_id = c[self.names[ID_COLUMN]]
+        last = connection.execute(
+            select(row_id, c[RUN_ID_COLUMN],
+                   c[self.names[CHANGE_TIME_COLUMN]], c[SCHEMA_HASH_COLUMN])
+            .where(c[SCHEMA_HASH_COLUMN].isnot(None))
+            .order_by(row_id.desc()).limit(1)).first()
+        if last is None:
+            return None
+        later = connection.execute(
+            select(row_id).where(and_(
+                row_id > last[0], c[SCHEMA_HASH_COLUMN].is_(None),
+                or_(c[STATUS_COLUMN].is_(None),
+                    c[STATUS_COLUMN] != ACCEPTED))).limit(1)).first()
+        return Baseline(*last, stale=later is not None)
+
+    def stored(self, connection: 'Connection',
+               schema_hash: str) -> Optional[Row]:
+        """The snapshot of hash ``schema_hash`` in the companion table,
+        or None."""
+        from sqlalchemy import select
+        text = connection.scalar(
+            select(self.snapshots.c[SNAPSHOT_COLUMN]).where(
+                self.snapshots.c[SCHEMA_HASH_COLUMN] == schema_hash))
+        return None if text is None else snapshot.load(text)
+
+    def store(self, connection: 'Connection', document: Row,
+              schema_hash: str) -> None:
+        """Keep ``document`` in the companion table, unless it is there
+        (another writer may be storing it at the same moment)."""
+        from sqlalchemy import select
+        from sqlalchemy.exc import IntegrityError
+        column = self.snapshots.c[SCHEMA_HASH_COLUMN]
+        if connection.scalar(select(column).where(column == schema_hash)):
+            return
+        row = {SCHEMA_HASH_COLUMN: schema_hash,
+               SNAPSHOT_COLUMN: snapshot.canonical_json(document),
+               FIRST_SEEN_COLUMN: CommonColumnValues.change_time()}
+        guarded = dialects.server(
+            connection.dialect).failure_spoils_the_transaction
+        try:
+            if guarded:
+                with connection.begin_nested():
+                    connection.execute(self.snapshots.insert(), row)
+            else:
+                connection.execute(self.snapshots.insert(), row)
+        except IntegrityError:
+            if not connection.scalar(
+                    select(column).where(column == schema_hash)):
+                raise
+
+    def row(self, ctx: Any, status: str, schema_hash: str, message: str,
+            user_version: Any) -> Row:
+        """A row of the history for ``status`` (``'drift'`` or
+        ``'snapshot'``), no step: at the revisions the database is at,
+        with who, where and when, like a step's."""
+        heads = self.separator.join(sorted(ctx.get_current_heads()))
+        names = self.names
+        row = {
+            names[NEW_VERSION_COLUMN]: heads,
+            names[OLD_VERSION_COLUMN]: heads,
+            names[OPERATION_COLUMN]: status,
+            names[DIRECTION_COLUMN]: UP,
+            names[USER_VERSION_COLUMN]: user_version,
+            names[CHANGE_TIME_COLUMN]: DetailColumnValues.change_time(
+                ctx=ctx),
+            STATUS_COLUMN: status,
+            SCHEMA_HASH_COLUMN: schema_hash,
+            MESSAGE_COLUMN: message,
+        }
+        for column, value in ((RUN_ID_COLUMN, DetailColumnValues.run_id),
+                              (DB_USER_COLUMN, DetailColumnValues.db_user),
+                              (OS_USER_COLUMN, DetailColumnValues.os_user),
+                              (HOST_COLUMN, DetailColumnValues.host)):
+            row[column] = value(ctx=ctx)
+        return row
+
+
+def changes_between(watch: SchemaWatch, connection: 'Connection',
+                    baseline: Baseline,
+                    document: Row) -> Optional[list[snapshot.Change]]:
+    """The :class:`.snapshot.Change` list from the snapshot ``baseline``
+    names to ``document``; None where the stored snapshot is missing."""
+    before = watch.stored(connection, baseline.schema_hash)
+    if before is None:
+        return None
+    return snapshot.diff(before, document)
+
+
+def _transaction(connection: 'Connection',
+                 own: bool) -> ContextManager[Any]:
+    """A transaction of its own on ``connection`` (what it began before,
+    e.g. completing the table, committed first), or a savepoint in the
+    caller's (see :func:`.dialects.savepoint`)."""
+    if own:
+        if connection.in_transaction():
+            connection.commit()
+        return connection.begin()
+    return dialects.savepoint(connection)
