@@ -218,11 +218,12 @@ class Auditor:
             self._offline.write(ctx, row)
         else:
             state = self._ensure_table(ctx)
+            last = self.schema_watch is not None and run.last_step_done(
+                ctx, step, kw.get('heads', ()))
             if dialects.steps_share_a_transaction(ctx):
                 state.rows.append(row)
             else:
-                if self.schema_watch is not None and run.last_step_done(
-                        ctx, step, kw.get('heads', ())):
+                if last:
                     # The run's last row, committed with its step.
                     run.schema_recorded = self.schema_watch.stamp_rows(
                         ctx.connection, [row])
@@ -281,7 +282,8 @@ class Auditor:
                     run.steps_done in (0, run.steps_planned)):
                 # The steps committed one by one: a row of its own.
                 watch.record(ctx, not callers_transaction, self._write,
-                             self._user_version(ctx, kw))
+                             self._user_version(ctx, kw),
+                             first_only=run.steps_done == 0)
         finally:
             if watch is not None:
                 watch.end(ctx.connection)

@@ -134,9 +134,9 @@ class SchemaWatch:
             write(connection, [self.row(ctx, DRIFT, digest, message,
                                         user_version)])
             logs.auditor().warning(
-                'schema drift in %s since run %s (%s): %s',
-                connection.engine.url.database or 'the database',
-                baseline.run_id, baseline.changed_at, message)
+                'schema drift since run %s (%s UTC), recorded in %s: %s',
+                (baseline.run_id or '?')[:8],
+                str(baseline.changed_at)[:19], self.history.name, message)
 
     def end(self, connection: 'Connection') -> None:
         """At a run's very end: the run is no longer going."""
@@ -169,16 +169,19 @@ class SchemaWatch:
         return digest is not None
 
     def record(self, ctx: Any, own_transaction: bool, write: Write,
-               user_version: Any) -> None:
+               user_version: Any, first_only: bool = False) -> None:
         """At the end of a run that wrote its rows step by step: record
         the schema in a ``'snapshot'`` row, if it differs from the last
-        recorded one."""
+        recorded one (``first_only``: a run without steps, only if none
+        is recorded yet; what changed is drift the next run may find)."""
         connection = ctx.connection
         with self._warned('record a snapshot of the schema'), \
                 _transaction(connection, own_transaction):
             if not self._history_exists(connection):
                 return
             baseline = self.baseline(connection)
+            if baseline is not None and first_only:
+                return
             document, digest = self.take(connection)
             if baseline is not None and digest == baseline.schema_hash:
                 return

@@ -36,6 +36,9 @@ USER_VERSION = 'myapp 1.0'
 #: purpose, in the last revision's script, and the second succeeds.
 COMMANDS = (('upgrade', 'head'), ('upgrade', 'head'), ('downgrade', '-1'),
             ('stamp', 'head'))
+#: What someone does by hand after the second command: schema drift,
+#: which the next command records.
+HAND_CHANGE = 'ALTER TABLE demo_account ADD COLUMN nickname VARCHAR(30)'
 #: The format of the "generic" formatter of the alembic.ini that
 #: ``alembic init`` writes: how the ``alembic`` command prints its log.
 LOG_FORMAT = '%(levelname)-5.5s [%(name)s] %(message)s'
@@ -45,7 +48,9 @@ The demo creates an Alembic project in a temporary directory with
 `alembic init`, puts Audit-Alembic's env.py in it, adds three revisions
 (the last fails on its first try) and runs `alembic upgrade head` twice,
 `alembic downgrade -1` and `alembic stamp head` (through Alembic's API,
-in this process) before printing the history table.  With --url it
+in this process) before printing the history table.  Between the second
+and third command it adds a column by hand, as someone might on a
+server: the third command records that schema drift.  With --url it
 refuses a database that already has its tables, and drops them again
 afterwards unless --keep is given.
 '''
@@ -111,8 +116,10 @@ def show_demo(url=None, keep=None, out=None):
         _run_alembic(directory, COMMANDS[0], db_url, out,
                      expected_error=FIRST_TRY_ERROR)
         out.write('(Audit-Alembic recorded the failed attempt; try again:)\n')
-        for command in COMMANDS[1:]:
+        for number, command in enumerate(COMMANDS[1:], 1):
             _run_alembic(directory, command, db_url, out)
+            if number == 1:
+                _change_by_hand(db_url, out)
         out.write('\n$ audit-alembic history\n')
         from .history import show_history
         show_history(db_url, DEFAULT_TABLE_NAME, out=out)
@@ -179,6 +186,18 @@ def _introduce(out, directory, shown_url, private):
             ' (fails on its first try)' if i == len(REVISIONS) - 1 else ''))
 
 
+def _change_by_hand(db_url, out):
+    """Make :data:`HAND_CHANGE` in the database, and say so."""
+    from sqlalchemy import create_engine
+    out.write('\n$ # by hand, outside the migrations:\n$ %s\n' % HAND_CHANGE)
+    engine = create_engine(db_url)
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(HAND_CHANGE)
+    finally:
+        engine.dispose()
+
+
 def _run_alembic(directory, arguments, db_url, out, expected_error=None):
     """Run ``alembic ARGUMENTS`` on the project in ``directory`` through
     Alembic's API, printing the command and Alembic's log lines to ``out``
@@ -220,22 +239,26 @@ def _run_alembic(directory, arguments, db_url, out, expected_error=None):
 
 @contextlib.contextmanager
 def _alembic_log_to(out):
-    """Print the ``alembic`` logger's INFO lines (and worse) to ``out``
-    in the format of alembic.ini, and only there, for the duration; then
-    leave the logger as it was."""
-    logger = logging.getLogger('alembic')
+    """Print the INFO lines (and worse) of the ``alembic`` and
+    ``audit_alembic`` loggers to ``out`` in the format of alembic.ini,
+    and only there, for the duration; then leave the loggers as they
+    were."""
     handler = logging.StreamHandler(out)
     handler.setFormatter(logging.Formatter(LOG_FORMAT))
-    level, propagate = logger.level, logger.propagate
-    logger.addHandler(handler)
+    loggers = [logging.getLogger(name) for name in ('alembic',
+                                                    'audit_alembic')]
+    saved = [(logger.level, logger.propagate) for logger in loggers]
     try:
-        logger.setLevel(logging.INFO)
-        logger.propagate = False
+        for logger in loggers:
+            logger.addHandler(handler)
+            logger.setLevel(logging.INFO)
+            logger.propagate = False
         yield
     finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
-        logger.propagate = propagate
+        for logger, (level, propagate) in zip(loggers, saved):
+            logger.removeHandler(handler)
+            logger.setLevel(level)
+            logger.propagate = propagate
 
 
 def _short_traceback(err):

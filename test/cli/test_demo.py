@@ -36,6 +36,8 @@ STEPS = [
     ['up', 'migration', '1975ea83b712 -> ae1027a6acf', 'ok'],
     ['up', 'migration', 'ae1027a6acf -> 27c6a30d7c24', 'failed'],
     ['up', 'migration', 'ae1027a6acf -> 27c6a30d7c24', 'ok'],
+    # The column added by hand, found as the downgrade starts.
+    ['up', 'drift', '27c6a30d7c24 -> 27c6a30d7c24', 'drift'],
     ['down', 'migration', '27c6a30d7c24 -> ae1027a6acf', 'ok'],
     ['up', 'stamp', 'ae1027a6acf -> 27c6a30d7c24', 'ok'],
 ]
@@ -47,7 +49,7 @@ ONE_TRANSACTION_STEPS = [
     ['up', 'migration', '1975ea83b712 -> ae1027a6acf', 'ok'],
 ] + STEPS[3:]
 DEMO_TABLES = {'demo_account', 'demo_invoice', 'alembic_version',
-               'alembic_version_history'}
+               'alembic_version_history', 'alembic_version_history_schema'}
 #: The steps Alembic logs in each of the four commands, in the format of
 #: alembic.ini's logging.
 LOGGED_STEPS = [
@@ -101,6 +103,15 @@ class DemoOutputMixin:
                           output[1])
             self.assertEqual([line for line in output
                               if ' Running ' in line], logged_steps)
+        by_hand = text[positions[1]:positions[2]]
+        self.assertIn('\n$ # by hand, outside the migrations:\n$ ALTER TABLE '
+                      'demo_account ADD COLUMN nickname VARCHAR(30)\n',
+                      by_hand)
+        self.assertRegex(
+            text[positions[2]:positions[3]],
+            r'\nWARNI \[audit_alembic.auditor\] schema drift since run '
+            r'[0-9a-f]{8} \(.* UTC\), recorded in alembic_version_history: '
+            r'\+column demo_account.nickname\n')
         first_try = text[positions[0]:positions[1]]
         self.assertIn('RuntimeError: the first try of this step fails, on '
                       'purpose\n', first_try)
