@@ -23,6 +23,12 @@ import hashlib
 import hmac
 import json
 import os
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import Iterable
+from typing import MutableMapping
+from typing import Optional
+from typing import Sequence
 
 from . import dialects
 from . import logs
@@ -34,19 +40,29 @@ from .values import ID_COLUMN
 from .values import ROW_HASH_COLUMN
 from .waits import usable
 
+if TYPE_CHECKING:
+    from sqlalchemy import Table
+    from sqlalchemy.engine import Connection
+    from sqlalchemy.engine import Dialect
+    from sqlalchemy.sql import Select
+    from sqlalchemy.sql import Update
+    from sqlalchemy.types import TypeEngine
+
+#: A row's values as stored, in the order of its query's columns.
+StoredRow = Sequence[Any]
 
 #: The environment variable holding the key of the chain's HMAC.
 KEY_VARIABLE = 'AUDIT_ALEMBIC_KEY'
 
 
-def chain_key():
+def chain_key() -> Optional[bytes]:
     """The key of the chain (``AUDIT_ALEMBIC_KEY``, UTF-8), or None where
     it is unset or empty: plain SHA-256 then."""
     key = os.environ.get(KEY_VARIABLE)
     return key.encode('utf-8') if key else None
 
 
-def canonical_row(values):
+def canonical_row(values: Sequence[Any]) -> bytes:
     """The bytes a row's hash covers: its ``values`` (in the order of
     :data:`.values.CHAINED`, then those of :data:`.values.CHAINED_WHEN_SET`
     that are not NULL) as a compact JSON array, UTF-8, each value null
@@ -67,7 +83,7 @@ _ALWAYS = len(CHAINED)
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(',', ':')).encode
 
 
-def _canonical(value):
+def _canonical(value: object) -> str:
     if isinstance(value, datetime.datetime):
         if value.tzinfo is not None:
             value = value.astimezone(datetime.timezone.utc).replace(
@@ -76,7 +92,7 @@ def _canonical(value):
     return str(value)
 
 
-def _hash_bytes(stored):
+def _hash_bytes(stored: object) -> bytes:
     """A stored ``row_hash`` as the bytes the next link starts with:
     text in UTF-8, bytes as they are, anything else as its text."""
     if stored is None:
@@ -88,7 +104,8 @@ def _hash_bytes(stored):
     return stored.encode('utf-8', 'surrogatepass')
 
 
-def chain_hash(previous, values, key=None):
+def chain_hash(previous: object, values: Sequence[Any],
+               key: Optional[bytes] = None) -> str:
     """The ``row_hash`` of a row: SHA-256 (HMAC-SHA-256 with ``key``) of
     the link before it (``previous``, the hex hash as stored; empty for
     the first), a newline and :func:`canonical_row` of ``values``."""
@@ -98,7 +115,8 @@ def chain_hash(previous, values, key=None):
     return hashlib.sha256(message).hexdigest()
 
 
-def fold(previous, unchained, key=None):
+def fold(previous: object, unchained: Iterable[Sequence[Any]],
+         key: Optional[bytes] = None) -> object:
     """The link after the chained row whose hash is ``previous`` and the
     unchained rows after it (their values, oldest first)."""
     for values in unchained:
@@ -106,7 +124,8 @@ def fold(previous, unchained, key=None):
     return previous
 
 
-def tail_query(table, names, dialect):
+def tail_query(table: 'Table', names: Sequence[str],
+               dialect: 'Dialect') -> 'Select[Any]':
     """SELECT the table's last chained row and the unchained rows after
     it, oldest first: each row's stored hash, then its values of the
     columns ``names`` as stored (see :mod:`.stored`)."""
@@ -120,7 +139,8 @@ def tail_query(table, names, dialect):
     ).where(row_id >= last).order_by(row_id)
 
 
-def link_after(tail, key=None):
+def link_after(tail: Sequence[StoredRow],
+               key: Optional[bytes] = None) -> object:
     """The link a new row takes after the rows of :func:`tail_query`:
     None where no row is chained yet."""
     if not tail:
@@ -145,7 +165,7 @@ class ChainWriter:
         :func:`.values.chained_names`).
     """
 
-    def __init__(self, table, names):
+    def __init__(self, table: 'Table', names: Sequence[str]) -> None:
         self.table = table
         self.names = names
         # Text columns get text, so that what is hashed is what is
@@ -153,10 +173,13 @@ class ChainWriter:
         self._text_columns = [name for name in names
                               if _is_text(table.c[name].type)]
         self._lock_key = _lock_key(table)
-        self._tail_queries = {}  # dialect name -> tail_query
+        # dialect name -> tail_query
+        self._tail_queries: dict[str, 'Select[Any]'] = {}
         self._sqlite_lock = _sqlite_lock_statement(table)
 
-    def link(self, connection, rows, locked=False):
+    def link(self, connection: 'Connection',
+             rows: Iterable[MutableMapping[str, Any]],
+             locked: bool = False) -> None:
         """Give each of ``rows`` its ``row_hash``, taking the chain's lock
         first unless ``locked`` (the transaction already keeps the other
         writers of the table waiting)."""
@@ -172,7 +195,7 @@ class ChainWriter:
             previous = row[ROW_HASH_COLUMN] = chain_hash(
                 previous, [row.get(name) for name in self.names], key)
 
-    def _read_tail(self, connection):
+    def _read_tail(self, connection: 'Connection') -> Sequence[StoredRow]:
         """The last chained row and the unchained rows after it (see
         :func:`tail_query`)."""
         from sqlalchemy.exc import DBAPIError
@@ -200,7 +223,7 @@ class ChainWriter:
                 'a new chain', self.table.name, first_line(error.orig))
             return []
 
-    def locked_by_version_table(self, ctx):
+    def locked_by_version_table(self, ctx: Any) -> bool:
         """Whether the step's own write of the version table, which comes
         before the hook, already holds the lock the chain needs: where
         writers take turns per database file (SQLite), when the two
@@ -209,7 +232,7 @@ class ChainWriter:
                 (self.table.schema or 'main') ==
                 (ctx.version_table_schema or 'main'))
 
-    def lock(self, connection):
+    def lock(self, connection: 'Connection') -> None:
         """Take the chain's lock for the transaction of ``connection``."""
         from sqlalchemy import event
         kind = dialects.server(connection.dialect).chain_lock
@@ -242,7 +265,7 @@ class ChainWriter:
             connection.execute(self._sqlite_lock)
 
 
-def release_lock(connection, *args):
+def release_lock(connection: 'Connection', *args: Any) -> None:
     """Release the chain lock of a session that ``connection`` holds, if
     any (a connection ``begin`` listener too)."""
     if not usable(connection):
@@ -254,12 +277,13 @@ def release_lock(connection, *args):
                           connection.connection)
 
 
-def _is_text(type_):
+def _is_text(type_: 'TypeEngine[Any]') -> bool:
     from sqlalchemy import String
     return isinstance(type_, String)
 
 
-def _release_at_reset(dbapi_connection, connection_record, reset_state=None):
+def _release_at_reset(dbapi_connection: Any, connection_record: Any,
+                      reset_state: Any = None) -> None:
     """Release the MySQL/MariaDB chain lock the connection holds, if any:
     a pool ``reset`` hook, called too as a transaction begins."""
     name = connection_record.info.pop(CHAIN_LOCK_INFO, None)
@@ -270,7 +294,7 @@ def _release_at_reset(dbapi_connection, connection_record, reset_state=None):
     _release(dbapi_connection, name)
 
 
-def _release(dbapi_connection, name):
+def _release(dbapi_connection: Any, name: str) -> None:
     """Release the session lock ``name`` on the driver's connection."""
     try:
         cursor = dbapi_connection.cursor()
@@ -284,7 +308,7 @@ def _release(dbapi_connection, name):
                              error)
 
 
-def _lock_key(table):
+def _lock_key(table: 'Table') -> int:
     """A 63-bit number naming ``table``'s chain lock (its full name's
     hash): the same for every writer of the table."""
     digest = hashlib.sha256(
@@ -292,7 +316,9 @@ def _lock_key(table):
     return int.from_bytes(digest[:8], 'big') >> 1
 
 
-def session_lock_name(table, prefix='audit_alembic_'):
+def session_lock_name(
+        table: 'Table', prefix: str = 'audit_alembic_'
+) -> tuple[str, tuple[str, Optional[str], str]]:
     """The SQL naming ``table``'s MySQL/MariaDB session lock, and its
     parameters: ``prefix`` and 16 hex digits of the SHA-256 of the
     table's database (its schema, else the session's) and name.  Within
@@ -308,7 +334,7 @@ RUN_MARK_INFO = 'audit_alembic_run_mark'
 RUN_MARK_PREFIX = 'audit_alembic_run_'
 
 
-def mark_run(connection, table):
+def mark_run(connection: 'Connection', table: 'Table') -> None:
     """Where locks belong to sessions (MySQL, MariaDB, whose DDL others
     see before the run's rows): take, without waiting, a lock saying
     that a run writing ``table`` is going, held until :func:`unmark_run`.
@@ -324,7 +350,7 @@ def mark_run(connection, table):
         connection.info[RUN_MARK_INFO] = name
 
 
-def unmark_run(connection):
+def unmark_run(connection: 'Connection') -> None:
     """Release the run mark ``connection`` holds, if any."""
     if not usable(connection):
         return  # its session ends (or has ended), and frees the lock
@@ -333,7 +359,7 @@ def unmark_run(connection):
         _release(connection.connection.dbapi_connection, name)
 
 
-def run_going_elsewhere(connection, table):
+def run_going_elsewhere(connection: 'Connection', table: 'Table') -> bool:
     """Whether another session holds the run mark of ``table``."""
     if dialects.server(connection.dialect).chain_lock != \
             dialects.SESSION_LOCK:
@@ -344,7 +370,7 @@ def run_going_elsewhere(connection, table):
     return free == 0 and RUN_MARK_INFO not in connection.info
 
 
-def _sqlite_lock_statement(table):
+def _sqlite_lock_statement(table: 'Table') -> 'Update':
     """A write to ``table`` that changes nothing: on SQLite it takes the
     database's write lock, held until the transaction ends."""
     from sqlalchemy import false

@@ -13,11 +13,31 @@ scripts create the table with :func:`create_if_not_exists`.
 import functools
 import time
 import weakref
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import Callable
+from typing import Iterable
+from typing import Optional
+from typing import Sequence
+from typing import cast
 
 from . import dialects
 from . import exc
 from . import logs
 from .errors import first_line
+
+if TYPE_CHECKING:
+    from sqlalchemy import Column
+    from sqlalchemy import Index
+    from sqlalchemy import Table
+    from sqlalchemy.engine import Connection
+    from sqlalchemy.engine import Dialect
+    from sqlalchemy.engine import Engine
+    from sqlalchemy.schema import ExecutableDDLElement
+
+#: Makes the table (and its companions) on a connection, for a migration
+#: context: ``make(connection, ctx)``.
+Make = Callable[['Connection', Any], None]
 
 
 #: How many times the history table's creation is tried on a server whose
@@ -30,42 +50,43 @@ class TableMaker:
     context, complete (with every column and index of ``table``) if
     ``complete``, and its ``companions`` (tables of its own) with it."""
 
-    def __init__(self, table, complete=False, companions=()):
+    def __init__(self, table: 'Table', complete: bool = False,
+                 companions: Iterable['Table'] = ()) -> None:
         self.table = table
         self.complete = complete
         self.companions = tuple(companions)
         # Migration contexts whose table was found complete, or made so.
-        self._completed = weakref.WeakSet()
+        self._completed: 'weakref.WeakSet[Any]' = weakref.WeakSet()
 
-    def create(self, ctx):
+    def create(self, ctx: Any) -> None:
         """Create the table where it is missing (completing an existing
         one first, if asked), on ``ctx``'s connection or aside."""
         self._in_place(ctx, self._create)
 
-    def complete_now(self, ctx):
+    def complete_now(self, ctx: Any) -> None:
         """Add the columns and indexes an existing table lacks, before
         any step runs (if asked to complete the table)."""
         if self.complete:
             self._in_place(ctx, self._complete_table)
 
-    def forget(self):
+    def forget(self) -> None:
         """Forget which tables were found complete: a rollback may have
         undone what was added."""
         self._completed.clear()
 
-    def _in_place(self, ctx, make):
+    def _in_place(self, ctx: Any, make: Make) -> None:
         if dialects.ddl_commits_by_itself(ctx):
             aside(ctx.connection.engine, make, ctx)
         else:
             make(ctx.connection, ctx)
 
-    def _create(self, connection, ctx):
+    def _create(self, connection: 'Connection', ctx: Any) -> None:
         if self.complete and ctx not in self._completed:
             self._complete_table(connection, ctx)
         self.table.create(connection, checkfirst=True)
         self._create_companions(connection)
 
-    def _complete_table(self, connection, ctx):
+    def _complete_table(self, connection: 'Connection', ctx: Any) -> None:
         """Add to an existing table the columns and indexes it lacks."""
         columns, indexes = missing(connection, self.table)
         if columns or indexes:
@@ -75,7 +96,7 @@ class TableMaker:
             self._create_companions(connection)
         self._completed.add(ctx)
 
-    def _create_companions(self, connection):
+    def _create_companions(self, connection: 'Connection') -> None:
         """Create the companions that are missing; where one cannot be,
         warn (what it keeps is not recorded) and go on."""
         from sqlalchemy.exc import DBAPIError
@@ -93,7 +114,7 @@ class TableMaker:
                     .strip())
 
 
-def aside(engine, make, ctx):
+def aside(engine: 'Engine', make: Make, ctx: Any) -> None:
     """``make(connection, ctx)`` on another connection of ``engine``,
     committed, tried :data:`TABLE_CREATE_ATTEMPTS` times.
 
@@ -115,19 +136,20 @@ def aside(engine, make, ctx):
             time.sleep(0.05 * (attempt + 1))
 
 
-def _exists(connection, table):
+def _exists(connection: 'Connection', table: 'Table') -> bool:
     from sqlalchemy import inspect
     return inspect(connection).has_table(table.name, schema=table.schema)
 
 
-def missing(connection, table):
+def missing(connection: 'Connection', table: 'Table'
+            ) -> tuple[list['Column[Any]'], list['Index']]:
     """The columns and indexes of ``table`` that the table in the
     database lacks (none if there is no such table)."""
     from sqlalchemy import inspect
     inspector = inspect(connection)
     if not inspector.has_table(table.name, schema=table.schema):
         return [], []
-    have = {c['name'] for c in inspector.get_columns(
+    have: set[Optional[str]] = {c['name'] for c in inspector.get_columns(
         table.name, schema=table.schema)}
     columns = [c for c in table.columns if c.name not in have]
     have = {i['name'] for i in inspector.get_indexes(
@@ -136,7 +158,9 @@ def missing(connection, table):
     return columns, indexes
 
 
-def complete(connection, table, columns, indexes):
+def complete(connection: 'Connection', table: 'Table',
+             columns: Sequence['Column[Any]'],
+             indexes: Sequence['Index']) -> None:
     """Add ``columns`` (as nullable) and ``indexes`` to ``table``.
 
     Another process may be adding them at the same moment: what fails
@@ -197,26 +221,29 @@ def complete(connection, table, columns, indexes):
             'table %s lacks index(es) %s and they could not be created '
             '(%s); the history is recorded without them; have its '
             'owner run: %s', table.name,
-            ', '.join(i.name for i in indexes),
+            ', '.join(_index_name(i) for i in indexes),
             first_line(lacking[0][1].orig), ' '.join(setup_statements(
                 table, [], indexes, connection.dialect)))
 
 
-def create_if_not_exists(table, dialect):
+def create_if_not_exists(table: 'Table', dialect: 'Dialect'
+                         ) -> list['ExecutableDDLElement']:
     """The DDL elements creating ``table`` and its indexes where they do
     not exist yet, as far as ``dialect`` can say so (MySQL cannot for
     indexes: they are left out)."""
     from sqlalchemy.schema import CreateIndex
     from sqlalchemy.schema import CreateTable
-    elements = [CreateTable(table, if_not_exists=True)]
+    elements: list['ExecutableDDLElement'] = [
+        CreateTable(table, if_not_exists=True)]
     if not dialects.lacks_create_index_if_not_exists(dialect):
         elements.extend(
             CreateIndex(index, if_not_exists=True)
-            for index in sorted(table.indexes, key=lambda i: i.name))
+            for index in sorted(table.indexes, key=_index_name))
     return elements
 
 
-def alter_statements(table, columns, dialect):
+def alter_statements(table: 'Table', columns: Iterable['Column[Any]'],
+                     dialect: 'Dialect') -> list[str]:
     """``ALTER TABLE ... ADD COLUMN`` statements adding ``columns`` (as
     nullable) to ``table`` on ``dialect``, each ending in ``;``."""
     preparer = dialect.identifier_preparer
@@ -225,10 +252,18 @@ def alter_statements(table, columns, dialect):
         column.type.compile(dialect)) for column in columns]
 
 
-def setup_statements(table, columns, indexes, dialect):
+def setup_statements(table: 'Table', columns: Iterable['Column[Any]'],
+                     indexes: Iterable['Index'],
+                     dialect: 'Dialect') -> list[str]:
     """The statements that add ``columns`` (see :func:`alter_statements`)
     and ``indexes`` to ``table`` on ``dialect``, each ending in ``;``."""
     from sqlalchemy.schema import CreateIndex
     return alter_statements(table, columns, dialect) + [
         '%s;' % str(CreateIndex(index).compile(dialect=dialect)).strip()
-        for index in sorted(indexes, key=lambda i: i.name)]
+        for index in sorted(indexes, key=_index_name)]
+
+
+def _index_name(index: 'Index') -> str:
+    """The name of ``index``, an index of a history table: all are named
+    (``ix_aa_...``, or by the metadata's naming convention)."""
+    return cast(str, index.name)

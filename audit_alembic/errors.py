@@ -99,9 +99,9 @@ def failure_summary(error: BaseException,
     return describe_failure(error, url).split('\n', 1)[0]
 
 
-def first_line(error: BaseException) -> str:
+def first_line(error: Optional[BaseException]) -> str:
     """The first line of ``error``'s message, or its class name if it has
-    none."""
+    none (a driver error's ``orig`` may be None: ``'None'``)."""
     text = str(error).strip()
     return text.split('\n', 1)[0] if text else type(error).__name__
 

@@ -17,6 +17,16 @@ caller gives up at once on a second Ctrl-C.
 """
 import contextlib
 import os
+from types import FrameType
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import Callable
+from typing import Iterable
+from typing import Iterator
+from typing import Mapping
+from typing import Optional
+from typing import Union
+from typing import cast
 
 from . import logs
 from . import record
@@ -26,13 +36,24 @@ from .waits import bounded
 from .waits import quietly
 from .waits import usable
 
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+#: A row: column name -> value.
+Row = dict[str, Any]
+#: Builds a row from the hook's keyword arguments (``Auditor.make_row``).
+MakeRow = Callable[..., Row]
+#: Writes a row: ``write(connection, ctx, row)``.
+Write = Callable[['Connection', Any, Row], None]
+
 #: Seconds that recording a failed attempt may wait for locks (and any
 #: one of its statements may take) before it gives up with a warning.
 RECORD_TIMEOUT = 5
 
 
-def record_attempt(ctx, error, run_args, callers_transaction, make_row,
-                   write, table_name):
+def record_attempt(ctx: Any, error: BaseException, run_args: Mapping[str, Any],
+                   callers_transaction: bool, make_row: MakeRow,
+                   write: Write, table_name: str) -> None:
     """Record ``error``, raised by the migrations of ``ctx``, as a failed
     attempt: its row, built by ``make_row`` (taking the hook's keyword
     arguments, with a :class:`FailedAttempt` as the step), is written by
@@ -59,7 +80,9 @@ def record_attempt(ctx, error, run_args, callers_transaction, make_row,
                             revision, table_name)
 
 
-def _write_attempt(ctx, error, run_args, connection, make_row, write):
+def _write_attempt(ctx: Any, error: BaseException,
+                   run_args: Mapping[str, Any], connection: 'Connection',
+                   make_row: MakeRow, write: Write) -> Optional[str]:
     """Write the row of the failed attempt on ``connection`` (which is
     ``ctx.connection``); return the revision it names."""
     heads = ctx.get_current_heads()
@@ -67,6 +90,7 @@ def _write_attempt(ctx, error, run_args, connection, make_row, write):
     revision, is_upgrade = failed_script(error, scripts)
     if revision is None:
         revision, is_upgrade = requested_target(ctx, scripts), True
+    assert is_upgrade is not None  # found with the revision
     step = FailedAttempt(getattr(scripts, 'revision_map', None), revision,
                          is_upgrade, heads)
     run = record.run_of(ctx)
@@ -80,7 +104,8 @@ def _write_attempt(ctx, error, run_args, connection, make_row, write):
 
 
 @contextlib.contextmanager
-def recording(ctx, callers_transaction):
+def recording(ctx: Any,
+              callers_transaction: bool) -> Iterator['Connection']:
     """The connection to write ``ctx``'s failed attempt on, in a
     transaction :func:`bounded` by :data:`RECORD_TIMEOUT`, committed at the
     end unless it is the caller's.
@@ -129,7 +154,8 @@ class FailedAttempt:
     #: True: it ran a script (``MigrationInfo.is_migration``).
     is_migration = True
 
-    def __init__(self, revision_map, revision_id, is_upgrade, heads):
+    def __init__(self, revision_map: Any, revision_id: Optional[str],
+                 is_upgrade: bool, heads: Iterable[str]) -> None:
         #: The revision map the attempt was made in (``MigrationInfo.
         #: revision_map``), or None where the scripts are unknown.
         self.revision_map = revision_map
@@ -141,7 +167,8 @@ class FailedAttempt:
         self.up_revision_id = revision_id
         #: That revision alone, or no revision where it is unknown
         #: (``MigrationInfo.up_revision_ids``).
-        self.up_revision_ids = (revision_id,) if revision_id else ()
+        self.up_revision_ids: tuple[str, ...] = (
+            (revision_id,) if revision_id else ())
         #: The heads the database is at, before and after the attempt,
         #: whose transaction was rolled back
         #: (``MigrationInfo.source_revision_ids``).
@@ -152,7 +179,9 @@ class FailedAttempt:
         self.destination_revision_ids = self.up_revision_ids
 
 
-def failed_script(error, scripts):
+def failed_script(
+        error: BaseException, scripts: Any
+) -> Union[tuple[str, bool], tuple[None, None]]:
     """``(revision_id, is_upgrade)`` of the revision script whose
     ``upgrade()`` or ``downgrade()`` raised ``error``, from its
     traceback; ``(None, None)`` if it was raised elsewhere."""
@@ -169,7 +198,7 @@ def failed_script(error, scripts):
     return None, None
 
 
-def _is_script_of(frame, revision, scripts):
+def _is_script_of(frame: FrameType, revision: str, scripts: Any) -> bool:
     path = frame.f_globals.get('__file__')
     if scripts is None or path is None:
         return path is not None and 'down_revision' in frame.f_globals
@@ -181,7 +210,7 @@ def _is_script_of(frame, revision, scripts):
         os.path.realpath(path)
 
 
-def requested_target(ctx, scripts):
+def requested_target(ctx: Any, scripts: Any) -> Optional[str]:
     """The revision the command was asked for, where the failed script
     cannot be told from the traceback."""
     try:
@@ -194,7 +223,7 @@ def requested_target(ctx, scripts):
         except Exception:
             found = ()
         if len(found) == 1 and found[0] is not None:
-            return found[0].revision
+            return cast(str, found[0].revision)
     if isinstance(argument, (tuple, list)):
         argument = values.DEFAULT_SEPARATOR.join(argument)
-    return argument
+    return cast(Optional[str], argument)

@@ -6,9 +6,16 @@ The column roles and their default names are registered in
 :mod:`.values`; :func:`history_table` gives each role the name it is
 given and the type and value it has.
 """
+import datetime
 import functools
 import hashlib
 import warnings
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import Callable
+from typing import Iterable
+from typing import Mapping
+from typing import Optional
 
 from sqlalchemy import BigInteger
 from sqlalchemy import CheckConstraint
@@ -33,8 +40,16 @@ from .values import SNAPSHOT_COLUMN
 from .values import SNAPSHOT_TABLE_SUFFIX
 from .values import CommonColumnValues
 
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Dialect
+    from sqlalchemy.types import TypeEngine
 
-class ChangeTime(TypeDecorator):
+#: A column and the value that fills it (a constant or a callable taking
+#: the hook's keyword arguments; None: filled otherwise).
+ColumnValue = tuple['Column[Any]', Any]
+
+
+class ChangeTime(TypeDecorator[datetime.datetime]):
     """``DateTime``, keeping microseconds on MySQL/MariaDB too (plain
     ``DATETIME`` would round them away); their dialect is loaded only
     where it is in use."""
@@ -42,7 +57,7 @@ class ChangeTime(TypeDecorator):
     impl = DateTime
     cache_ok = True
 
-    def load_dialect_impl(self, dialect):
+    def load_dialect_impl(self, dialect: 'Dialect') -> 'TypeEngine[Any]':
         return dialect.type_descriptor(dialects.change_time_type(dialect))
 
 
@@ -51,7 +66,7 @@ ID_TYPE = BigInteger().with_variant(Integer, 'sqlite')
 REVISIONS_TYPE = String(255)
 
 
-def detail_columns():
+def detail_columns() -> list[ColumnValue]:
     """New ``(Column, value)`` pairs of the detail columns, as
     ``Auditor.create(details=True)`` adds them; all nullable, so that
     they can be added to an existing table."""
@@ -80,7 +95,7 @@ def detail_columns():
     ]
 
 
-def snapshot_table(history):
+def snapshot_table(history: Table) -> Table:
     """The companion of table ``history`` that keeps each distinct schema
     snapshot once (see :mod:`.drift`): ``<history>_schema``, in the same
     schema and metadata, keyed by the snapshot's SHA-256, with its
@@ -102,7 +117,8 @@ def snapshot_table(history):
         schema=history.schema)
 
 
-def index_name(table_name, schema, column_name):
+def index_name(table_name: str, schema: Optional[str],
+               column_name: str) -> str:
     """The name of the index on ``column_name`` that ``details=True``
     adds: ``ix_aa_`` and a hash of the table's name, so that it collides
     neither with a user's index nor with another history table's."""
@@ -111,16 +127,19 @@ def index_name(table_name, schema, column_name):
     return 'ix_aa_%s_%s' % (digest, column_name)
 
 
-def row_checker(table):
+def row_checker(table: Table) -> Callable[[Mapping[str, Any]], None]:
     """A function of a row (a dict) that raises
     :class:`.exc.AuditRuntimeError` if the row does not fit ``table``:
     it names keys that are not columns of the table, or holds a string
     longer than its column does."""
     column_names = frozenset(table.c.keys())
-    lengths = {column.key: column.type.length for column in table.c
-               if getattr(column.type, 'length', None)}
+    lengths: dict[str, int] = {}
+    for column in table.c:
+        length = getattr(column.type, 'length', None)
+        if length:
+            lengths[column.key] = length
 
-    def check_row(row):
+    def check_row(row: Mapping[str, Any]) -> None:
         if not column_names.issuperset(row):
             unknown = sorted(str(key) for key in row
                              if key not in column_names)
@@ -138,7 +157,7 @@ def row_checker(table):
     return check_row
 
 
-def warn_null_user_version(stacklevel=3):
+def warn_null_user_version(stacklevel: int = 3) -> None:
     """Warn with :class:`.exc.UserVersionWarning` that a step is recorded
     without a user version (``stacklevel`` as for :func:`warnings.warn`,
     counted from the caller)."""
@@ -146,10 +165,11 @@ def warn_null_user_version(stacklevel=3):
                   stacklevel=stacklevel)
 
 
-def _warning_when_none(user_version):
+def _warning_when_none(
+        user_version: Callable[..., Any]) -> Callable[..., Any]:
     """Wrap a user version callable so that a ``None`` result warns."""
     @functools.wraps(user_version)
-    def checked_user_version(**kw):
+    def checked_user_version(**kw: Any) -> Any:
         value = user_version(**kw)
         if value is None:
             warn_null_user_version()
@@ -157,9 +177,12 @@ def _warning_when_none(user_version):
     return checked_user_version
 
 
-def history_table(names, table_name, metadata, user_version,
-                  user_version_nullable, user_version_type, separator,
-                  extra_columns, details):
+def history_table(names: Mapping[str, str], table_name: str,
+                  metadata: Optional[MetaData], user_version: Any,
+                  user_version_nullable: bool,
+                  user_version_type: 'TypeEngine[Any]', separator: str,
+                  extra_columns: Iterable[ColumnValue], details: bool
+                  ) -> tuple[Table, dict[str, Any]]:
     """The table of :meth:`.Auditor.create` and its column values: a
     ``(Table, {column name: value})`` pair.  ``names`` maps each standard
     column's role to its name (see :func:`.values.column_names`); the
@@ -175,17 +198,19 @@ def history_table(names, table_name, metadata, user_version,
             user_version = _warning_when_none(user_version)
     new_version = Column(names[values.NEW_VERSION_COLUMN], REVISIONS_TYPE)
     old_version = Column(names[values.OLD_VERSION_COLUMN], REVISIONS_TYPE)
-    change_time = Column(names[values.CHANGE_TIME_COLUMN], CHANGE_TIME_TYPE)
+    change_time: Column[datetime.datetime] = Column(
+        names[values.CHANGE_TIME_COLUMN], CHANGE_TIME_TYPE)
     operation = Column(names[values.OPERATION_COLUMN], String(32),
                        nullable=False)
     direction = Column(names[values.DIRECTION_COLUMN], String(32),
                        nullable=False)
     user_version_column = Column(names[values.USER_VERSION_COLUMN],
                                  user_version_type)
-    columns = [Column(names[values.ID_COLUMN], ID_TYPE, primary_key=True),
-               new_version, old_version, operation, direction,
-               user_version_column, change_time]
-    column_values = {
+    columns: list[Column[Any]] = [
+        Column(names[values.ID_COLUMN], ID_TYPE, primary_key=True),
+        new_version, old_version, operation, direction,
+        user_version_column, change_time]
+    column_values: dict[str, Any] = {
         new_version.name: functools.partial(
             CommonColumnValues.new_alembic_version, separator=separator),
         old_version.name: functools.partial(
