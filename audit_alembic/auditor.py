@@ -3,6 +3,7 @@ and the tracking of each connection's transactions that decides when
 its rows are written (the table: :mod:`.schema` and :mod:`.ddl`; the
 chain: :mod:`.chain`; failed attempts: :mod:`.failure`).
 """
+import contextlib
 import logging
 import warnings
 import weakref
@@ -19,6 +20,8 @@ from sqlalchemy import String
 from sqlalchemy import event
 
 from . import dialects
+from . import events
+from . import digest
 from . import exc
 from . import failure
 from . import logs
@@ -26,12 +29,15 @@ from . import record
 from . import schema
 from . import values
 from .chain import ChainWriter
+from .chain import chain_key
 from .chain import release_lock
 from .ddl import TableMaker
 from .drift import SchemaWatch
+from .errors import failure_summary
 from .exc import TableSetupError  # noqa: F401 (importable here, as before)
 from .offline import OfflineWriter
 from .values import CommonColumnValues
+from .waits import bounded
 from .waits import usable
 
 if TYPE_CHECKING:
@@ -118,6 +124,9 @@ class Auditor:
         self._connections: \
             'weakref.WeakKeyDictionary[Connection, _ConnectionState]' = \
             weakref.WeakKeyDictionary()
+        # Emits each row once committed (see :mod:`.events`).
+        self._events = events.RowEvents(table.name,
+                                        before_end=self._write_held_rows)
 
     @classmethod
     def create(cls: type[_AuditorT],
@@ -176,8 +185,11 @@ class Auditor:
         chain = values.chained_names(names) if details else None
         watch = SchemaWatch(table, names, alembic_version_separator,
                             schemas) if details else None
-        return cls(table, column_values, record_failures=details,
-                   complete_table=details, chain=chain, schema_watch=watch)
+        auditor = cls(table, column_values, record_failures=details,
+                      complete_table=details, chain=chain,
+                      schema_watch=watch)
+        auditor._events.name_roles(names)
+        return auditor
 
     def make_row(self, **kw: Any) -> Row:
         """Build the row for one step from the hook's keyword arguments.
@@ -218,14 +230,15 @@ class Auditor:
             self._offline.write(ctx, row)
         else:
             state = self._ensure_table(ctx)
-            last = self.schema_watch is not None and run.last_step_done(
+            watch = self.schema_watch
+            last = watch is not None and run.last_step_done(
                 ctx, step, kw.get('heads', ()))
             if dialects.steps_share_a_transaction(ctx):
                 state.rows.append(row)
             else:
-                if last:
+                if watch is not None and last:
                     # The run's last row, committed with its step.
-                    run.schema_recorded = self.schema_watch.stamp_rows(
+                    run.schema_recorded = watch.stamp_rows(
                         ctx.connection, [row])
                 self._write(ctx.connection, [row], locked=(
                     self._chain is not None and
@@ -260,11 +273,18 @@ class Auditor:
         run = record.run_of(ctx)
         run.start()
         callers_transaction = ctx.connection.in_transaction()
-        self._maker.complete_now(ctx)
-        watch = self.schema_watch
-        if watch is not None:
-            watch.check(ctx, not callers_transaction, self._write,
-                        self._user_version(ctx, kw))
+        # Until it returns, a commit's rows are emitted after the COMMIT.
+        self._events.run_started()
+        try:
+            self._events.follow(ctx.connection)
+            self._maker.complete_now(ctx)
+            watch = self.schema_watch
+            if watch is not None:
+                watch.check(ctx, not callers_transaction, self._write,
+                            self._user_version(ctx, kw))
+        except BaseException:
+            self._events.run_ended()
+            raise
         try:
             with context.begin_transaction():
                 context.run_migrations(**kw)
@@ -275,6 +295,9 @@ class Auditor:
                 failure.record_attempt(
                     ctx, error, kw, callers_transaction, self.make_row,
                     self._write_failed_attempt, self.table.name)
+                if isinstance(error, Exception):
+                    self._log_digest(ctx, callers_transaction,
+                                     failure.RECORD_TIMEOUT)
             raise
         else:
             if watch is not None and not (
@@ -284,11 +307,39 @@ class Auditor:
                 watch.record(ctx, not callers_transaction, self._write,
                              self._user_version(ctx, kw),
                              first_only=run.steps_done == 0)
+            self._log_digest(ctx, callers_transaction)
         finally:
             if watch is not None:
                 watch.end(ctx.connection)
             if not callers_transaction:
                 release_lock(ctx.connection)
+            self._events.run_ended()
+
+    def _log_digest(self, ctx: Any, callers_transaction: bool,
+                    timeout: Optional[float] = None) -> None:
+        """Log the chain's digest (see :mod:`.digest`) at INFO, where the
+        rows are chained and INFO is on: a copy outside the database, in
+        the deploy's own log.  Never raises (a problem is one warning);
+        ``timeout`` bounds its waits for locks."""
+        if self._chain is None or not log.isEnabledFor(logging.INFO):
+            return
+        connection = ctx.connection
+        try:
+            if not usable(connection):
+                return
+            with contextlib.ExitStack() as stack:
+                if timeout is not None:
+                    stack.enter_context(bounded(connection, timeout))
+                stack.enter_context(dialects.own_transaction(
+                    connection, not callers_transaction))
+                found = digest.take(connection, self.table,
+                                    key=chain_key())
+        except Exception as problem:
+            log.warning('could not take the digest of %s: %s',
+                        self.table.name, failure_summary(problem))
+            return
+        if found is not None:
+            log.info('audit digest: %s', found.line())
 
     def _stamp_held_rows(self, ctx: Any) -> bool:
         """Give the rows held for the run's end the schema's hash; False
@@ -354,6 +405,7 @@ class Auditor:
         if ctx not in state.contexts:
             self._maker.create(ctx)
             state.contexts.add(ctx)
+        self._events.follow(connection)
         return state
 
     def _write_held_rows(self, connection: 'Connection',
@@ -381,12 +433,14 @@ class Auditor:
         # run of rows with the same keys apart, in order.
         if len(rows) == 1:  # the usual case: no executemany
             connection.execute(self._insert, rows[0])
+            self._events.written(connection, rows)
             return
         start = 0
         for end in range(1, len(rows) + 1):
             if end == len(rows) or rows[end].keys() != rows[start].keys():
                 connection.execute(self._insert, rows[start:end])
                 start = end
+        self._events.written(connection, rows)
 
     def _forget(self, connection: 'Connection', *args: Any) -> None:
         state = self._connections.get(connection)

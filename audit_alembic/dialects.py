@@ -263,3 +263,15 @@ def savepoint(connection: 'Connection') -> ContextManager[Any]:
             connection.in_transaction()):
         return connection.begin_nested()
     return contextlib.nullcontext()
+
+
+def own_transaction(connection: 'Connection',
+                    own: bool = True) -> ContextManager[Any]:
+    """A transaction of its own on ``connection`` (committing first what
+    it began before, e.g. completing the history table), or where
+    ``own`` is false a :func:`savepoint` in the caller's."""
+    if own:
+        if connection.in_transaction():
+            connection.commit()
+        return connection.begin()
+    return savepoint(connection)

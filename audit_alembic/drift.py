@@ -23,10 +23,10 @@ where a snapshot cannot be taken or stored.
 """
 import contextlib
 import datetime
+import time
 from typing import TYPE_CHECKING
 from typing import Any
 from typing import Callable
-from typing import ContextManager
 from typing import Iterator
 from typing import Mapping
 from typing import NamedTuple
@@ -73,6 +73,11 @@ Row = dict[str, Any]
 Write = Callable[['Connection', list[Row]], None]
 
 
+#: Seconds a check that finds drift on SQLite waits for a step going in
+#: another process to record its row (see :meth:`SchemaWatch.check`).
+SETTLE_SECONDS = 0.5
+
+
 class Baseline(NamedTuple):
     """The last recorded snapshot: the id, run and time of the row
     naming it, its hash, and whether steps were recorded after it
@@ -115,7 +120,7 @@ class SchemaWatch:
         going until :meth:`end` (see :func:`.chain.mark_run`)."""
         connection = ctx.connection
         with self._warned('check the schema for drift'), \
-                _transaction(connection, own_transaction):
+                dialects.own_transaction(connection, own_transaction):
             chain.mark_run(connection, self.history)
             if not self._history_exists(connection):
                 return
@@ -124,7 +129,7 @@ class SchemaWatch:
                 return
             document, digest = self.take(connection)
             if digest == baseline.schema_hash or self._moved_on(
-                    connection, baseline):
+                    connection, baseline, digest):
                 return
             changes = changes_between(self, connection, baseline, document)
             message = (snapshot.summary(changes, limit=MESSAGE_LENGTH)
@@ -142,13 +147,22 @@ class SchemaWatch:
         """At a run's very end: the run is no longer going."""
         chain.unmark_run(connection)
 
-    def _moved_on(self, connection: 'Connection',
-                  baseline: Baseline) -> bool:
+    def _moved_on(self, connection: 'Connection', baseline: Baseline,
+                  digest: str) -> bool:
         """Whether another run changed the schema while this one looked
-        at it: its mark is held, or the history has grown since."""
+        at it (``digest``, the live schema's hash): its mark is held, or
+        the history has grown since."""
         if chain.run_going_elsewhere(connection, self.history):
             return True
-        if not dialects.server(connection.dialect).reads_a_snapshot:
+        server = dialects.server(connection.dialect)
+        if server.one_writer_per_file:
+            # SQLite's driver runs DDL outside the step's transaction, and
+            # SQLite has no lock to mark a run with: a run going elsewhere
+            # shows its tables before its rows.  Give its step time to end.
+            time.sleep(SETTLE_SECONDS)
+            return (self.baseline(connection) != baseline or
+                    self.take(connection)[1] != digest)
+        if not server.reads_a_snapshot:
             return False
         # The transaction reads a snapshot older than the schema just
         # reflected: read the history now.
@@ -176,7 +190,7 @@ class SchemaWatch:
         is recorded yet; what changed is drift the next run may find)."""
         connection = ctx.connection
         with self._warned('record a snapshot of the schema'), \
-                _transaction(connection, own_transaction):
+                dialects.own_transaction(connection, own_transaction):
             if not self._history_exists(connection):
                 return
             baseline = self.baseline(connection)
@@ -317,15 +331,3 @@ def changes_between(watch: SchemaWatch, connection: 'Connection',
     if before is None:
         return None
     return snapshot.diff(before, document)
-
-
-def _transaction(connection: 'Connection',
-                 own: bool) -> ContextManager[Any]:
-    """A transaction of its own on ``connection`` (what it began before,
-    e.g. completing the table, committed first), or a savepoint in the
-    caller's (see :func:`.dialects.savepoint`)."""
-    if own:
-        if connection.in_transaction():
-            connection.commit()
-        return connection.begin()
-    return dialects.savepoint(connection)

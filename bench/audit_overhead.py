@@ -2,9 +2,18 @@
 """What recording costs: upgrade + downgrade of N revisions, bare (no
 Auditor), with an ``on_version_apply`` hook that does nothing (what
 Alembic itself spends on calling a hook), audited (``Auditor.create``)
-and audited with details (``details=True``).
+and audited with details (``details=True``); with ``--events``, also
+audited with details and every row emitted as an event (see
+:mod:`audit_alembic.events`): a handler on ``audit_alembic.events`` at
+INFO writing JSON lines to ``os.devnull``.
 
     python bench/audit_overhead.py [--url URL] [-n 200] [--rounds 15]
+                                   [--events]
+
+The plain ``details`` runs have the events off (the logger not enabled
+for INFO, as by default): the code path then only asks
+``logger.isEnabledFor(INFO)`` once per INSERT and per run, which
+``--events`` also times on its own (``timeit``) to set against a step.
 
 Builds one scratch Alembic project with N revisions, each creating a
 table, and times ``upgrade head`` followed by ``downgrade base`` in the
@@ -15,18 +24,22 @@ rounds' ratios.
 The default target is a SQLite file in a temporary directory.
 """
 import argparse
+import contextlib
+import logging
 import os
 import shutil
 import statistics
 import sys
 import tempfile
 import time
+import timeit
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from sqlalchemy import create_engine  # noqa: E402
 
 from audit_alembic import Auditor  # noqa: E402
+from audit_alembic import events  # noqa: E402
 from audit_alembic.testing.fixtures import Rev  # noqa: E402
 from audit_alembic.testing.fixtures import ScratchEnvironment  # noqa: E402
 
@@ -51,12 +64,44 @@ def timed(env):
     return time.perf_counter() - started, time.process_time() - cpu
 
 
+@contextlib.contextmanager
+def events_on():
+    """The events emitted, as JSON lines, to ``os.devnull``."""
+    logger = logging.getLogger(events.EVENTS)
+    with open(os.devnull, 'w') as sink:
+        handler = logging.StreamHandler(sink)
+        handler.setFormatter(events.JsonFormatter())
+        level, propagate = logger.level, logger.propagate
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+        try:
+            yield
+        finally:
+            logger.removeHandler(handler)
+            logger.setLevel(level)
+            logger.propagate = propagate
+
+
+def off_check_seconds():
+    """Seconds the events' code path takes per written row while the
+    events are off: the check :meth:`.RowEvents.written` makes."""
+    row_events = events.RowEvents('bench')
+    rows = [{}]
+    assert not events.logger.isEnabledFor(logging.INFO)
+    number = 1000000
+    return min(timeit.repeat(lambda: row_events.written(None, rows),
+                             number=number, repeat=5)) / number
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--url', help='SQLAlchemy URL of an empty database '
                         '(default: a temporary SQLite file)')
     parser.add_argument('-n', '--revisions', type=int, default=200)
     parser.add_argument('--rounds', type=int, default=15)
+    parser.add_argument('--events', action='store_true',
+                        help='also time details with the events on')
     args = parser.parse_args(argv)
 
     directory = tempfile.mkdtemp(prefix='audit_overhead_')
@@ -73,6 +118,10 @@ def main(argv=None):
             engine, revisions,
             auditor=Auditor.create('bench', details=True)),
     }
+    if args.events:
+        environments['events'] = ScratchEnvironment(
+            engine, revisions,
+            auditor=Auditor.create('bench', details=True))
     times = {name: [] for name in environments}
     cpu_times = {name: [] for name in environments}
     try:
@@ -82,7 +131,9 @@ def main(argv=None):
             # Each round starts with another of them.
             shift = round_ % len(order)
             for name, env in order[shift:] + order[:shift]:
-                wall, cpu = timed(env)
+                with events_on() if name == 'events' else \
+                        contextlib.nullcontext():
+                    wall, cpu = timed(env)
                 times[name].append(wall)
                 cpu_times[name].append(cpu)
             print('round %d: %s' % (round_ + 1, ', '.join(
@@ -108,15 +159,26 @@ def main(argv=None):
     # most of the machine's slow drifts (disk flushes, other processes).
     # The CPU time leaves out the waits for the disk (SQLite's fsyncs)
     # and for the server, which vary the most.
-    for over, under in (('hook', 'bare'), ('audited', 'bare'),
-                        ('audited', 'hook'), ('details', 'audited'),
-                        ('details', 'bare')):
+    pairs = [('hook', 'bare'), ('audited', 'bare'), ('audited', 'hook'),
+             ('details', 'audited'), ('details', 'bare')]
+    if args.events:
+        pairs.append(('events', 'details'))
+    for over, under in pairs:
         for kind, measured in (('wall', times), ('CPU', cpu_times)):
             ratios = [a / b for a, b in zip(measured[over],
                                             measured[under])]
             print('ratio %s/%s, %s: median %.3f (rounds: %.3f to %.3f)' % (
                 over, under, kind, statistics.median(ratios), min(ratios),
                 max(ratios)))
+
+    if args.events:
+        check = off_check_seconds()
+        steps = 2 * args.revisions
+        print('events off: %.0f ns per written row (the isEnabledFor '
+              'check), %.3f ms for the %d rows of a round, against a '
+              'median %.3f s for the round of details' % (
+                  check * 1e9, check * steps * 1e3, steps,
+                  statistics.median(times['details'])))
 
 
 if __name__ == '__main__':

@@ -26,7 +26,8 @@ from ..exc import CommandError
 
 PROG = 'audit-alembic'
 #: The command modules, in the order ``--help`` lists them.
-COMMANDS = ('history', 'status', 'verify', 'accept', 'demo')
+COMMANDS = ('history', 'status', 'verify', 'drift', 'digest', 'accept',
+            'demo')
 
 
 def build_parser():

@@ -17,8 +17,9 @@ import textwrap
 EXIT_STATUSES = (
     'exit status: 0 all good; 1 the check found something (a database '
     'behind its head with status --expect-head, a failed check of '
-    'verify); 2 it could not check (an unreachable database, a bad '
-    'config, a missing table, a usage error); 130 interrupted.')
+    'verify, schema drift); 2 it could not check (an unreachable '
+    'database, a bad config, a missing table, no schema snapshot yet, a '
+    'usage error); 130 interrupted.')
 #: The header of a paragraph kept as written.
 VERBATIM = 'examples:'
 #: An item of a definition list: indent, name, two or more spaces, text.

@@ -5,7 +5,8 @@ oldest first, each with whether the database has it (from its version
 table) and, from the history table, when it was applied and by which
 application version, and whether its last attempt failed since its last
 successful step (see :mod:`.records`); then the database's current
-head(s).
+head(s), and whether the schema matches the last recorded snapshot (see
+:mod:`.schema_state`).
 """
 import sys
 
@@ -28,6 +29,7 @@ from .output.text import one_line
 from .output.text import revisions
 from .records import DETAIL_COLUMNS
 from .records import read_records
+from .schema_state import status_state
 
 #: Whether a revision's script still hashes to the ``script_checksum``
 #: recorded when it was last applied.
@@ -103,14 +105,15 @@ def show_status(scripts, url, layout=None, version_table=None,
         current = project.current_heads(connection, version_table, url)
         applied = applied_revisions(scripts, current)
         records = read_records(connection, layout or TableLayout())
+        schema = status_state(connection, layout or TableLayout())
     rows = status_rows(scripts, applied, records)
     heads = script_heads(scripts)
     if output_format == 'json':
-        reports.write_status_json(rows, current, heads, out)
+        reports.write_status_json(rows, current, heads, out, schema=schema)
     else:
         reports.write_status_table(rows, current,
                                    DETAIL_COLUMNS + ('script',), out,
-                                   wide=wide)
+                                   wide=wide, schema=schema)
     if expect_head and set(current) != set(heads):
         raise CheckFailed(
             'the database is at %s, not at the head%s of the script '

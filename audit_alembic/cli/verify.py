@@ -19,7 +19,11 @@ is given to every check (see :mod:`.checks`):
   was recorded (a process that lost a race);
 * chain: each row's ``row_hash`` follows from the previous chained row
   and the row's values (an HMAC with ``AUDIT_ALEMBIC_KEY`` where it is
-  set), so that rows edited, deleted, inserted or reordered are found.
+  set), so that rows edited, deleted, inserted or reordered are found;
+* schema: the live schema matches the last recorded snapshot (no
+  drift); the ``'drift'`` rows recorded are noted;
+* digests (with ``--digest``): each digest taken earlier still holds
+  (see :mod:`.checks.digests`).
 
 Exit status 0 when every check holds, 1 when one fails
 (:class:`~audit_alembic.exc.CheckFailed`), 2 when the history cannot be
@@ -41,8 +45,10 @@ from . import project
 from .checks.base import RecordedStep
 from .checks.base import Subject
 from .checks.chain import Chain
+from .checks.digests import Digests
 from .checks.failures import Failures
 from .checks.replay import Replay
+from .checks.schema import Schema
 from .checks.scripts import Scripts
 from .helptext import definitions
 from .layout import TableLayout
@@ -55,7 +61,7 @@ REQUIRED = (ID_COLUMN, OLD_VERSION_COLUMN, NEW_VERSION_COLUMN,
 BATCH_SIZE = 1000
 #: The checks, in the order they are made and reported (each made by its
 #: ``made_for``, given the checks made before it).
-CHECKS = (Replay, Scripts, Failures, Chain)
+CHECKS = (Replay, Scripts, Failures, Chain, Schema)
 
 EPILOG = '''\
 checks (the history is read once, and every row given to each):
@@ -65,11 +71,18 @@ The chain check computes an HMAC-SHA-256 with the key in %s where it
 is set (as it must be when the rows were written with one), else a
 plain SHA-256.
 
+The schema check compares the live schema with the last snapshot
+recorded by Auditor.create(details=True), and notes the 'drift' rows
+recorded; the drift command lists the changes in full.
+
+With --digest, a digest check follows: %s.
+
 examples:
   audit-alembic verify                       # the project of ./alembic.ini
   audit-alembic verify --format json         # for CI
   audit-alembic verify --url postgresql+psycopg://me@db/app
   AUDIT_ALEMBIC_KEY=... audit-alembic verify # rows written with a key
+  audit-alembic verify --digest @digests.txt # digests kept elsewhere
 '''
 
 
@@ -77,7 +90,8 @@ def epilog():
     """The epilog of ``verify --help``: each check of :data:`CHECKS`,
     named and described by its class, then examples."""
     return EPILOG % (definitions((check.name, check.description)
-                                 for check in CHECKS), KEY_VARIABLE)
+                                 for check in CHECKS), KEY_VARIABLE,
+                     Digests.description)
 
 
 def add_parser(commands):
@@ -98,19 +112,63 @@ def add_parser(commands):
                        help='fail on unchained rows after the last chained '
                             'row (offline scripts run since the last online '
                             'one), which no hash covers yet')
+    group.add_argument('--digest', metavar='DIGEST', action='append',
+                       default=[], dest='digests',
+                       help='a digest taken earlier (audit-alembic digest, '
+                            'or "audit digest: ..." in a deploy\'s log) that '
+                            'must still hold; @FILE reads one per line '
+                            '(repeatable)')
     return parser
 
 
 def run(args):
     """Run ``audit-alembic verify`` with parsed ``args``."""
+    digests = read_digests(args.digests)
     show_verification(project.optional_script_directory(args),
                       options.database_url(args), options.table_layout(args),
                       args.version_table, args.format, sys.stdout,
-                      strict=args.strict)
+                      strict=args.strict, digests=digests)
+
+
+def read_digests(arguments):
+    """``(what names it, Digest)`` pairs of the ``--digest`` arguments:
+    each a digest, or ``@FILE`` holding one per line (blank lines
+    skipped; text before the digest on a line, a log's, ignored).
+
+    :raise CommandError: naming the argument or line that holds no
+        digest, or the file that cannot be read.
+    """
+    from .. import digest
+    found = []
+    for number, argument in enumerate(arguments, 1):
+        if argument.startswith('@'):
+            path = argument[1:]
+            try:
+                with open(path, encoding='utf-8', errors='replace') as f:
+                    lines = f.read().splitlines()
+            except OSError as error:
+                raise CommandError('--digest %s: cannot read %s (%s)' % (
+                    argument, path, error.strerror or error)) from None
+            sources = [('%s:%d' % (path, line_number), line)
+                       for line_number, line in enumerate(lines, 1)
+                       if line.strip()]
+        else:
+            sources = [('--digest %d' % number, argument)]
+        for source, text in sources:
+            start = text.find(digest.PREFIX + ' ')
+            try:
+                found.append((source, digest.parse(
+                    text[start:] if start >= 0 else text)))
+            except ValueError as error:
+                raise CommandError('%s: %s' % (
+                    source if source.startswith('--digest')
+                    else '--digest ' + source, error)) from None
+    return found
 
 
 def show_verification(scripts, url, layout=None, version_table=None,
-                      output_format='table', out=None, strict=False):
+                      output_format='table', out=None, strict=False,
+                      digests=()):
     """Check the history of the database of ``url`` (against ``scripts``
     unless None) and write the report to ``out``.
 
@@ -124,7 +182,8 @@ def show_verification(scripts, url, layout=None, version_table=None,
     with database.connect(url) as connection:
         table = _history_table(connection, layout, url)
         heads = project.current_heads(connection, version_table, url)
-        checks = verify(connection, table, heads, scripts, layout, strict)
+        checks = verify(connection, table, heads, scripts, layout, strict,
+                        digests)
     if output_format == 'json':
         reports.write_checks_json(checks, out)
     else:
@@ -149,21 +208,25 @@ def _history_table(connection, layout, url):
 
 
 def make_checks(subject):
-    """The checks of ``subject``, in the order the report lists them."""
+    """The checks of ``subject``, in the order the report lists them
+    (the digests check last, where digests are given)."""
     checks = []
-    for kind in CHECKS:
+    kinds = CHECKS + ((Digests,) if subject.digests else ())
+    for kind in kinds:
         checks.append(kind.made_for(subject, checks))
     return checks
 
 
 def verify(connection, table, version_heads, scripts=None, layout=None,
-           strict=False):
+           strict=False, digests=()):
     """Run every check over the rows of ``table`` (whose columns
     ``layout`` names), read once, oldest first; return the checks (see
     :class:`~.checks.base.Check`)."""
     from sqlalchemy import select
     subject = Subject(table, layout or TableLayout(), version_heads,
                       scripts, strict)
+    subject.connection = connection  # for the schema check's snapshot
+    subject.digests = list(digests)
     checks = make_checks(subject)
     running = [check for check in checks if not check.skipped]
     query = select(*[as_stored(column, connection.dialect)

@@ -1,3 +1,4 @@
+import logging
 import os
 from logging.config import fileConfig
 
@@ -14,6 +15,11 @@ if config.config_file_name is not None and config.attributes.get(
     "configure_logger", True
 ):
     fileConfig(config.config_file_name)
+    # Audit-Alembic's INFO lines beside Alembic's own (the chain's digest at
+    # the end of each run: a copy of it outside the database), unless the
+    # file sets a level for them.
+    if logging.getLogger("audit_alembic.auditor").level == logging.NOTSET:
+        logging.getLogger("audit_alembic.auditor").setLevel(logging.INFO)
 
 target_metadata = None  # or your models' MetaData, for autogenerate
 

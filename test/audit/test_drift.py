@@ -50,12 +50,17 @@ class DriftTestBase(TestBase):
     __backend__ = True
 
     def env(self, revisions=LINEAR, **kw):
-        env = self.scratch_env(revisions, auditor=details_auditor(), **kw)
+        """A scratch project whose database ``audit-alembic`` reaches too
+        (a file for an in-memory SQLite target)."""
+        env = self.process_scratch_env(revisions, auditor=details_auditor(),
+                                       **kw)
         env.own('drift_hand', 'drift_rich')
+        #: The database of the project.
+        self.db = env.engine
         return env
 
     def execute(self, *statements):
-        with self.engine.begin() as connection:
+        with self.db.begin() as connection:
             for statement in statements:
                 connection.execute(text(statement))
 
@@ -161,7 +166,7 @@ class NoFalseDriftTest(DriftTestBase):
         from audit_alembic.drift import SchemaWatch
         watch = env.config.attributes['auditor'].schema_watch
         assert isinstance(watch, SchemaWatch)
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             baseline = watch.baseline(connection)
             self.assertEqual(watch.take(connection)[1],
                              baseline.schema_hash)
@@ -211,7 +216,7 @@ class NoFalseDriftTest(DriftTestBase):
 
     def test_in_the_callers_transaction(self):
         env = self.env()
-        with self.engine.connect() as connection:
+        with self.db.connect() as connection:
             with connection.begin():
                 env.run('upgrade', 'head', connection=connection)
         env.run('upgrade', 'head')
@@ -242,7 +247,7 @@ class NoFalseDriftTest(DriftTestBase):
         env = self.env()
         env.run('upgrade', 'B')
         table = env.config.attributes['auditor'].table
-        with self.engine.connect() as other:
+        with self.db.connect() as other:
             chain.mark_run(other, table)
             self.execute('CREATE TABLE drift_hand (id INTEGER PRIMARY KEY)')
             env.run('upgrade', 'B')
@@ -261,12 +266,12 @@ class OlderTablesTest(DriftTestBase):
         env = self.env()
         env.config.attributes['auditor'] = Auditor.create('1.0')
         env.run('upgrade', 'A')
-        self.assertNotIn(SNAPSHOTS, inspect(self.engine).get_table_names())
+        self.assertNotIn(SNAPSHOTS, inspect(self.db).get_table_names())
         env.config.attributes['auditor'] = details_auditor()
         env.run('upgrade', 'head')
         self.assertIn('schema_hash', [c['name'] for c in inspect(
-            self.engine).get_columns(HISTORY)])
-        self.assertIn(SNAPSHOTS, inspect(self.engine).get_table_names())
+            self.db).get_columns(HISTORY)])
+        self.assertIn(SNAPSHOTS, inspect(self.db).get_table_names())
         self.assertTrue(env.history()[-1]['schema_hash'])
 
     def test_a_details_table_from_before_snapshots(self):
@@ -283,7 +288,7 @@ class OlderTablesTest(DriftTestBase):
             chain=list(CHAINED))
         env.run('upgrade', 'B')
         self.assertNotIn('schema_hash', [c['name'] for c in inspect(
-            self.engine).get_columns(HISTORY)])
+            self.db).get_columns(HISTORY)])
         env.config.attributes['auditor'] = new
         env.run('upgrade', 'head')
         rows = env.history()

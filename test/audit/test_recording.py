@@ -130,7 +130,7 @@ class RecordingTest(TestBase):
 
     def test_logs_one_debug_line_per_step(self):
         env = self.scratch_env(LINEAR)
-        with self.assertLogs('audit_alembic', 'DEBUG') as logs:
+        with self.assertLogs('audit_alembic.auditor', 'DEBUG') as logs:
             env.run('upgrade', 'head')
         self.assertEqual(len(logs.records), 3)
         self.assertIn("('B',) -> ('C',)", logs.output[-1])

@@ -68,7 +68,7 @@ class CheckShapeTest(CLITestCase):
         checks = json.loads(self.assertSucceeds(result))['checks']
         self.assertEqual([check['check'] for check in checks],
                          ['replay', 'scripts', 'failures', 'chain',
-                          'recording', 'skipped'])
+                          'schema', 'recording', 'skipped'])
         self.assertEqual(checks[-2]['notes'], ['3 rows'])
         self.assertEqual((checks[-1]['skipped'], checks[-1]['passed']),
                          ('it cannot', True))

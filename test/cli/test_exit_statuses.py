@@ -136,7 +136,8 @@ class HelpTest(CLITestCase):
         for check in verify.CHECKS:
             self.assertIn('%s %s' % (check.name, check.description), text)
         self.assertEqual([check.name for check in verify.CHECKS],
-                         ['replay', 'scripts', 'failures', 'chain'])
+                         ['replay', 'scripts', 'failures', 'chain',
+                          'schema'])
         self.assertIn('AUDIT_ALEMBIC_KEY', text)
 
         class Later:

@@ -21,6 +21,8 @@ class Subject:
     :ivar ancestry: revision id -> the revisions a database at it has
         applied, as the scripts say (empty without them).
     :ivar strict: whether ``--strict`` was given.
+    :ivar digests: ``(what names it, Digest)`` pairs of the digests given
+        (``--digest``), which the digests check holds the history to.
     """
 
     def __init__(self, table, layout, version_heads, scripts=None,
@@ -30,6 +32,7 @@ class Subject:
         self.version_heads = version_heads
         self.scripts = scripts
         self.strict = strict
+        self.digests = []
         if scripts is None:
             self.script_ids = None
             self.ancestry = {}

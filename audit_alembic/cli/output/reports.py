@@ -2,6 +2,8 @@
 JSON document (times in ISO-8601 UTC)."""
 import json
 
+from .schema import status_json
+from .schema import status_line
 from .table import write_table
 from .text import error_cause
 from .text import escaped
@@ -15,10 +17,13 @@ from .text import utc_to_the_second
 STATUS_SHRINK = ('message', 'user version', 'error')
 
 
-def write_status_table(rows, current, details, out, wide=False):
+def write_status_table(rows, current, details, out, wide=False,
+                       schema=None):
     """The revisions of ``status`` (dicts, oldest first) as an aligned
     table, with those of the ``details`` columns any row has, then the
-    database's ``current`` head(s) and the pending revisions.  On a
+    database's ``current`` head(s), the pending revisions and, given its
+    ``schema`` state (:class:`..schema_state.SchemaState`), whether the
+    schema matches the last recorded snapshot.  On a
     terminal, unless ``wide``, messages and user versions are cut to
     fit.  Where a revision's last attempt failed, the table shows when
     and the error's first line."""
@@ -40,6 +45,8 @@ def write_status_table(rows, current, details, out, wide=False):
     pending = [row['revision'] for row in rows if not row['applied']]
     out.write('\ndatabase at: %s\n' % revisions(current))
     out.write('pending: %s\n' % (', '.join(pending) if pending else 'none'))
+    if schema is not None:
+        out.write('schema: %s\n' % status_line(schema))
 
 
 def _failure_cells(failure):
@@ -60,15 +67,19 @@ def _json_row(row):
             for key, value in row.items()}
 
 
-def write_status_json(rows, current, heads, out):
+def write_status_json(rows, current, heads, out, schema=None):
     """The revisions of ``status``, the database's ``current`` head(s)
-    and the script directory's ``heads`` as one JSON object."""
+    and the script directory's ``heads`` as one JSON object; given its
+    ``schema`` state, a ``schema`` object too (see
+    :func:`.schema.status_json`)."""
     document = {
         'current_heads': current,
         'script_heads': heads,
         'pending': [row['revision'] for row in rows if not row['applied']],
         'revisions': [_json_row(row) for row in rows],
     }
+    if schema is not None:
+        document['schema'] = status_json(schema)
     _write_json(document, out)
 
 
