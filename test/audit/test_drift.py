@@ -149,6 +149,24 @@ class DriftFoundTest(DriftTestBase):
             'CREATE TABLE drift_hand (id INTEGER PRIMARY KEY)')
         self.assertEqual(message, '+table drift_hand; +column scratch_a.note')
 
+    def test_in_another_schema_watched(self):
+        if self.dialect_name != 'postgresql':
+            self.skipTest('a second schema is tested on PostgreSQL')
+        import secrets
+        schema = 'drift_%s' % secrets.token_hex(4)
+        env = self.scratch_env(LINEAR, auditor=Auditor.create(
+            '1.0', details=True, schemas=[schema]))
+        self.db = env.engine
+        self.execute('CREATE SCHEMA %s' % schema,
+                     'CREATE TABLE %s.billed (id INTEGER PRIMARY KEY)'
+                     % schema)
+        self.addCleanup(self.execute, 'DROP SCHEMA %s CASCADE' % schema)
+        env.run('upgrade', 'A')
+        self.execute('ALTER TABLE %s.billed ADD COLUMN note TEXT' % schema)
+        env.run('upgrade', 'head')
+        self.assertEqual([row['message'] for row in self.drift_rows(env)],
+                         ['+column %s.billed.note' % schema])
+
     def test_found_by_a_run_with_no_step(self):
         env = self.env()
         env.run('upgrade', 'head')
