@@ -285,6 +285,7 @@ class Auditor:
         except BaseException:
             self._events.run_ended()
             raise
+        run.start()  # the first step's duration leaves the check out
         try:
             with context.begin_transaction():
                 context.run_migrations(**kw)

@@ -50,7 +50,8 @@ The demo creates an Alembic project in a temporary directory with
 `alembic downgrade -1` and `alembic stamp head` (through Alembic's API,
 in this process) before printing the history table.  Between the second
 and third command it adds a column by hand, as someone might on a
-server: the third command records that schema drift.  With --url it
+server: the third command records that schema drift.  It ends with
+status, verify, and a digest of the trail verified against.  With --url it
 refuses a database that already has its tables, and drops them again
 afterwards unless --keep is given.
 '''
@@ -154,17 +155,31 @@ def show_demo(url=None, keep=None, out=None):
 
 
 def _check_project(directory, db_url, out):
-    """Show ``audit-alembic status`` and ``verify`` on the project."""
+    """Show ``audit-alembic status`` and ``verify`` on the project, then
+    take a digest and verify against it."""
+    import io
+
     from alembic.script import ScriptDirectory
 
+    from .digest import show_digest
+    from .layout import TableLayout
     from .status import show_status
+    from .verify import read_digests
     from .verify import show_verification
     scripts = ScriptDirectory(os.path.join(directory, SCRIPTS))
     out.write('\n$ audit-alembic status\n')
     show_status(scripts, db_url, out=out)
-    out.write('\n$ audit-alembic verify\n')
     try:
+        out.write('\n$ audit-alembic verify\n')
         show_verification(scripts, db_url, out=out)
+        out.write('\n$ audit-alembic digest    # keep it outside the '
+                  'database\n')
+        line = io.StringIO()
+        show_digest(db_url, TableLayout(), out=line)
+        out.write(line.getvalue())
+        out.write("\n$ audit-alembic verify --digest '<that line>'\n")
+        show_verification(scripts, db_url, out=out,
+                          digests=read_digests([line.getvalue()]))
     except CheckFailed as err:
         # The demo's own history should pass: it went wrong (exit 2).
         raise CommandError('the demo went wrong: %s' % err) from None
@@ -240,13 +255,14 @@ def _run_alembic(directory, arguments, db_url, out, expected_error=None):
 @contextlib.contextmanager
 def _alembic_log_to(out):
     """Print the INFO lines (and worse) of the ``alembic`` and
-    ``audit_alembic`` loggers to ``out`` in the format of alembic.ini,
+    ``audit_alembic.auditor`` loggers (as the shipped env.py does) to
+    ``out`` in the format of alembic.ini,
     and only there, for the duration; then leave the loggers as they
     were."""
     handler = logging.StreamHandler(out)
     handler.setFormatter(logging.Formatter(LOG_FORMAT))
-    loggers = [logging.getLogger(name) for name in ('alembic',
-                                                    'audit_alembic')]
+    loggers = [logging.getLogger(name) for name in (
+        'alembic', 'audit_alembic.auditor')]
     saved = [(logger.level, logger.propagate) for logger in loggers]
     try:
         for logger in loggers:

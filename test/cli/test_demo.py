@@ -27,7 +27,9 @@ from test.cli.support import url_text
 COMMANDS = ['$ alembic upgrade head', '$ alembic upgrade head',
             '$ alembic downgrade -1', '$ alembic stamp head',
             '$ audit-alembic history', '$ audit-alembic status',
-            '$ audit-alembic verify']
+            '$ audit-alembic verify',
+            '$ audit-alembic digest    # keep it outside the database',
+            "$ audit-alembic verify --digest '<that line>'"]
 HISTORY = COMMANDS.index('$ audit-alembic history')
 #: direction, kind, "from -> to" and status of the rows the demo leaves
 #: where each step commits by itself (SQLite, MariaDB).
@@ -137,6 +139,12 @@ class DemoOutputMixin:
         self.assertIn('database at: 27c6a30d7c24\npending: none\n',
                       status[0])
         self.assertTrue(status[1].startswith('ok       replay'), status[1])
+        # It ends with a digest, and verifies against it.
+        from audit_alembic import digest
+        after = text[positions[-2]:].splitlines()
+        found = digest.parse(after[1])
+        self.assertEqual((found.rows, found.last_id), (len(rows), len(rows)))
+        self.assertIn('ok       digests', text[positions[-1]:])
         return rows
 
 
