@@ -1,12 +1,10 @@
 """The :class:`Auditor`: the hooks that record each step Alembic applies,
-and the tracking of each connection's transactions that decides when
-its rows are written (the table: :mod:`.schema` and :mod:`.ddl`; the
-chain: :mod:`.chain`; failed attempts: :mod:`.failure`).
+and what happens around a run's steps (the table: :mod:`.schema` and
+:mod:`.ddl`; when rows are written: :mod:`.writer`; the chain:
+:mod:`.chain`; failed attempts: :mod:`.failure`; the schema's
+snapshots and drift: :mod:`.drift`; the digest: :mod:`.digest`).
 """
-import contextlib
 import logging
-import warnings
-import weakref
 from typing import TYPE_CHECKING
 from typing import Any
 from typing import Callable
@@ -17,10 +15,8 @@ from typing import TypeVar
 from typing import Union
 
 from sqlalchemy import String
-from sqlalchemy import event
 
 from . import dialects
-from . import events
 from . import digest
 from . import exc
 from . import failure
@@ -29,16 +25,13 @@ from . import record
 from . import schema
 from . import values
 from .chain import ChainWriter
-from .chain import chain_key
 from .chain import release_lock
 from .ddl import TableMaker
 from .drift import SchemaWatch
-from .errors import failure_summary
 from .exc import TableSetupError  # noqa: F401 (importable here, as before)
 from .offline import OfflineWriter
 from .values import CommonColumnValues
-from .waits import bounded
-from .waits import usable
+from .writer import RowWriter
 
 if TYPE_CHECKING:
     from sqlalchemy import Column
@@ -55,16 +48,6 @@ Row = dict[str, Any]
 #: arguments and returning a row, or column name -> constant or callable.
 MakeRow = Union[Callable[..., Mapping[str, Any]], Mapping[str, Any]]
 _AuditorT = TypeVar('_AuditorT', bound='Auditor')
-
-
-class _ConnectionState:
-    """What an Auditor knows of one connection: the migration contexts
-    (one per Alembic command run) that know the table exists, and the
-    rows held for the innermost (sub)transaction's end."""
-
-    def __init__(self) -> None:
-        self.contexts: 'weakref.WeakSet[Any]' = weakref.WeakSet()
-        self.rows: list[Row] = []
 
 
 class Auditor:
@@ -115,18 +98,13 @@ class Auditor:
         self.record_failures = record_failures
         self.complete_table = complete_table
         self.schema_watch = schema_watch
-        self._maker = TableMaker(table, complete=complete_table, companions=(
+        maker = TableMaker(table, complete=complete_table, companions=(
             () if schema_watch is None else (schema_watch.snapshots,)))
+        self._maker = maker
         self._offline = OfflineWriter(table)
-        # Built once: SQLAlchemy then reuses its compiled form.
-        self._insert = table.insert()
-        # What is known of each connection used online (_ConnectionState).
-        self._connections: \
-            'weakref.WeakKeyDictionary[Connection, _ConnectionState]' = \
-            weakref.WeakKeyDictionary()
-        # Emits each row once committed (see :mod:`.events`).
-        self._events = events.RowEvents(table.name,
-                                        before_end=self._write_held_rows)
+        self._writer = RowWriter(table, maker, self._chain)
+        self._write = self._writer.write
+        self._events = self._writer.events
 
     @classmethod
     def create(cls: type[_AuditorT],
@@ -229,7 +207,7 @@ class Auditor:
         if ctx.as_sql:
             self._offline.write(ctx, row)
         else:
-            state = self._ensure_table(ctx)
+            state = self._writer.ready(ctx)
             watch = self.schema_watch
             last = watch is not None and run.last_step_done(
                 ctx, step, kw.get('heads', ()))
@@ -281,7 +259,7 @@ class Auditor:
             watch = self.schema_watch
             if watch is not None:
                 watch.check(ctx, not callers_transaction, self._write,
-                            self._user_version(ctx, kw))
+                            self._user_version_of(ctx, kw))
         except BaseException:
             self._events.run_ended()
             raise
@@ -296,9 +274,10 @@ class Auditor:
                 failure.record_attempt(
                     ctx, error, kw, callers_transaction, self.make_row,
                     self._write_failed_attempt, self.table.name)
-                if isinstance(error, Exception):
-                    self._log_digest(ctx, callers_transaction,
-                                     failure.RECORD_TIMEOUT)
+                if isinstance(error, Exception) and self._chain:
+                    digest.log_digest(ctx.connection, self.table,
+                                      not callers_transaction,
+                                      failure.RECORD_TIMEOUT)
             raise
         else:
             if watch is not None and not (
@@ -306,9 +285,11 @@ class Auditor:
                     run.steps_done in (0, run.steps_planned)):
                 # The steps committed one by one: a row of its own.
                 watch.record(ctx, not callers_transaction, self._write,
-                             self._user_version(ctx, kw),
+                             self._user_version_of(ctx, kw),
                              first_only=run.steps_done == 0)
-            self._log_digest(ctx, callers_transaction)
+            if self._chain is not None:
+                digest.log_digest(ctx.connection, self.table,
+                                  not callers_transaction)
         finally:
             if watch is not None:
                 watch.end(ctx.connection)
@@ -316,138 +297,37 @@ class Auditor:
                 release_lock(ctx.connection)
             self._events.run_ended()
 
-    def _log_digest(self, ctx: Any, callers_transaction: bool,
-                    timeout: Optional[float] = None) -> None:
-        """Log the chain's digest (see :mod:`.digest`) at INFO, where the
-        rows are chained and INFO is on: a copy outside the database, in
-        the deploy's own log.  Never raises (a problem is one warning);
-        ``timeout`` bounds its waits for locks."""
-        if self._chain is None or not log.isEnabledFor(logging.INFO):
-            return
-        connection = ctx.connection
-        try:
-            if not usable(connection):
-                return
-            with contextlib.ExitStack() as stack:
-                if timeout is not None:
-                    stack.enter_context(bounded(connection, timeout))
-                stack.enter_context(dialects.own_transaction(
-                    connection, not callers_transaction))
-                found = digest.take(connection, self.table,
-                                    key=chain_key())
-        except Exception as problem:
-            log.warning('could not take the digest of %s: %s',
-                        self.table.name, failure_summary(problem))
-            return
-        if found is not None:
-            log.info('audit digest: %s', found.line())
-
     def _stamp_held_rows(self, ctx: Any) -> bool:
         """Give the rows held for the run's end the schema's hash; False
         where none are held (they were written step by step)."""
         assert self.schema_watch is not None
-        state = self._connections.get(ctx.connection)
-        if state is None or not state.rows:
-            return False
         # Taken out first: the snapshot's savepoint would write them.
-        rows, state.rows = state.rows, []
+        rows = self._writer.take_held(ctx.connection)
+        if not rows:
+            return False
         stamped = self.schema_watch.stamp_rows(ctx.connection, rows)
         self._write(ctx.connection, rows)
         return stamped
 
-    def _user_version(self, ctx: Any, run_args: Any) -> Any:
-        """The user version for a row that is no step, where ``make_row``
-        gives it without one; else None."""
-        if callable(self._make_row) or self.schema_watch is None:
+    def _user_version_of(self, ctx: Any, run_args: Any) -> Any:
+        """The user version for a row that is no step (see
+        :func:`.record.user_version_without_step`)."""
+        if self.schema_watch is None:
             return None
-        value = self._make_row.get(
-            self.schema_watch.names[values.USER_VERSION_COLUMN])
-        if not callable(value):
-            return value
-        with warnings.catch_warnings():
-            warnings.simplefilter('ignore', exc.UserVersionWarning)
-            try:
-                return value(ctx=ctx, step=None, heads=(),
-                             run_args=run_args)
-            except Exception:
-                return None
+        return record.user_version_without_step(
+            self._make_row,
+            self.schema_watch.names[values.USER_VERSION_COLUMN], ctx,
+            run_args)
 
     def _write_failed_attempt(self, connection: 'Connection', ctx: Any,
                               row: Row) -> None:
         """Write the row of a failed attempt (see :mod:`.failure`)."""
-        self._ensure_table(ctx)
+        self._writer.ready(ctx)
         if self.schema_watch is not None:
             # DDL a failed run left applied (MySQL) is no drift.
             row[values.SCHEMA_HASH_COLUMN] = \
                 self.schema_watch.failed_attempt_hash(connection)
         # In the caller's transaction, rows held for the steps before
         # come first.
-        self._write_held_rows(connection)
+        self._writer.write_held(connection)
         self._write(connection, [row])
-
-    def _ensure_table(self, ctx: Any) -> _ConnectionState:
-        """Create the table where it is missing (or complete it), once
-        per context; return the connection's :class:`_ConnectionState`."""
-        connection = ctx.connection
-        state = self._connections.get(connection)
-        if state is None:
-            state = self._connections[connection] = _ConnectionState()
-            # Every change of (sub)transaction writes or drops the held
-            # rows, so that those held belong to the innermost one; a
-            # rollback may undo the table's creation: forget it.
-            for name in ('savepoint', 'release_savepoint', 'commit',
-                         'prepare_twophase'):
-                event.listen(connection, name, self._write_held_rows)
-            for name in ('rollback_savepoint', 'rollback'):
-                event.listen(connection, name, self._forget)
-            if self._chain is not None:
-                # A new transaction: the last one's rows are committed.
-                event.listen(connection, 'begin', release_lock)
-        if ctx not in state.contexts:
-            self._maker.create(ctx)
-            state.contexts.add(ctx)
-        self._events.follow(connection)
-        return state
-
-    def _write_held_rows(self, connection: 'Connection',
-                         *args: Any) -> None:
-        # Called by SQLAlchemy just before the (sub)transaction ends or a
-        # savepoint begins, on the connection and in the transaction.
-        state = self._connections.get(connection)
-        if state is not None and state.rows:
-            rows, state.rows = state.rows, []
-            if not usable(connection):
-                # The session is gone, and its transaction with it.
-                log.debug('dropped %d held row(s): connection unusable',
-                          len(rows))
-                return
-            self._write(connection, rows)
-
-    def _write(self, connection: 'Connection', rows: list[Row],
-               locked: bool = False) -> None:
-        """INSERT ``rows`` in order, chained after the table's last
-        chained row if the Auditor keeps a chain (``locked``: the
-        transaction already keeps other writers of the table waiting)."""
-        if self._chain is not None:
-            self._chain.link(connection, rows, locked)
-        # executemany takes its columns from the first row: write each
-        # run of rows with the same keys apart, in order.
-        if len(rows) == 1:  # the usual case: no executemany
-            connection.execute(self._insert, rows[0])
-            self._events.written(connection, rows)
-            return
-        start = 0
-        for end in range(1, len(rows) + 1):
-            if end == len(rows) or rows[end].keys() != rows[start].keys():
-                connection.execute(self._insert, rows[start:end])
-                start = end
-        self._events.written(connection, rows)
-
-    def _forget(self, connection: 'Connection', *args: Any) -> None:
-        state = self._connections.get(connection)
-        if state is not None:
-            state.rows = []
-            state.contexts.clear()
-        self._maker.forget()
-        if self._chain is not None:
-            release_lock(connection)

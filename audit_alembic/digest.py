@@ -26,6 +26,7 @@ so that a digest cannot be made up without the key either.  By hand::
 import datetime
 import hashlib
 import hmac
+import logging
 import re
 import urllib.parse
 from typing import TYPE_CHECKING
@@ -33,6 +34,7 @@ from typing import Any
 from typing import NamedTuple
 from typing import Optional
 
+from . import logs
 from .values import ID_COLUMN
 from .values import ROW_HASH_COLUMN
 
@@ -150,3 +152,36 @@ def _text(value: Any) -> str:
     if isinstance(value, bytes):
         return value.decode('utf-8', 'replace')
     return str(value)
+
+
+def log_digest(connection: 'Connection', table: 'Table', own: bool = True,
+               timeout: Optional[float] = None) -> None:
+    """Log the digest of ``table``'s chain on ``audit_alembic.auditor``
+    at INFO (``audit digest: ...``), where INFO is on: a copy outside
+    the database, in the deploy's own log.  Read in a transaction of its
+    own (``own``), else in the caller's; ``timeout`` bounds its waits for
+    locks.  Never raises: a problem is one warning."""
+    import contextlib
+
+    from . import dialects
+    from .chain import chain_key
+    from .errors import failure_summary
+    from .waits import bounded
+    from .waits import usable
+    log = logs.auditor()
+    if not log.isEnabledFor(logging.INFO):
+        return
+    try:
+        if not usable(connection):
+            return
+        with contextlib.ExitStack() as stack:
+            if timeout is not None:
+                stack.enter_context(bounded(connection, timeout))
+            stack.enter_context(dialects.own_transaction(connection, own))
+            found = take(connection, table, key=chain_key())
+    except Exception as problem:
+        log.warning('could not take the digest of %s: %s', table.name,
+                    failure_summary(problem))
+        return
+    if found is not None:
+        log.info('audit digest: %s', found.line())

@@ -12,6 +12,7 @@ import hashlib
 import socket
 import time
 import uuid
+import warnings
 import weakref
 from typing import Any
 from typing import Callable
@@ -20,6 +21,7 @@ from typing import Optional
 from . import compat
 from . import dialects
 from .errors import describe_failure
+from .exc import UserVersionWarning
 from .values import ERROR_LENGTH
 from .values import FAILED
 from .values import MESSAGE_LENGTH
@@ -238,3 +240,21 @@ class DetailColumnValues:
         if ctx.as_sql:
             return dialects.offline_utc_now(ctx.dialect)
         return CommonColumnValues.change_time(**kw)
+
+
+def user_version_without_step(make_row: Any, column: str, ctx: Any,
+                              run_args: Any) -> Any:
+    """The user version for a row that is no step (drift, a snapshot):
+    the value ``make_row`` (a dict) gives column ``column``, a callable
+    called without a step; None where it cannot be had."""
+    if callable(make_row):
+        return None
+    value = make_row.get(column)
+    if not callable(value):
+        return value
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', UserVersionWarning)
+        try:
+            return value(ctx=ctx, step=None, heads=(), run_args=run_args)
+        except Exception:
+            return None
