@@ -25,7 +25,7 @@ from . import record
 from . import schema
 from . import values
 from .chain import ChainWriter
-from .chain import release_lock
+from .locks import release_lock
 from .ddl import TableMaker
 from .drift import SchemaWatch
 from .exc import TableSetupError  # noqa: F401 (importable here, as before)

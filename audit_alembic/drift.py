@@ -33,8 +33,8 @@ from typing import NamedTuple
 from typing import Optional
 from typing import Sequence
 
-from . import chain
 from . import dialects
+from . import locks
 from . import logs
 from . import schema
 from . import snapshot
@@ -117,11 +117,11 @@ class SchemaWatch:
         snapshot and, where they differ, record a ``'drift'`` row with
         ``write(connection, rows)`` (in a transaction of its own if
         ``own_transaction``, else in the caller's).  Marks the run as
-        going until :meth:`end` (see :func:`.chain.mark_run`)."""
+        going until :meth:`end` (see :func:`.locks.mark_run`)."""
         connection = ctx.connection
         with self._warned('check the schema for drift'), \
                 dialects.own_transaction(connection, own_transaction):
-            chain.mark_run(connection, self.history)
+            locks.mark_run(connection, self.history)
             if not self._history_exists(connection):
                 return
             baseline = self.baseline(connection)
@@ -145,14 +145,14 @@ class SchemaWatch:
 
     def end(self, connection: 'Connection') -> None:
         """At a run's very end: the run is no longer going."""
-        chain.unmark_run(connection)
+        locks.unmark_run(connection)
 
     def _moved_on(self, connection: 'Connection', baseline: Baseline,
                   digest: str) -> bool:
         """Whether another run changed the schema while this one looked
         at it (``digest``, the live schema's hash): its mark is held, or
         the history has grown since."""
-        if chain.run_going_elsewhere(connection, self.history):
+        if locks.run_going_elsewhere(connection, self.history):
             return True
         server = dialects.server(connection.dialect)
         if server.one_writer_per_file:

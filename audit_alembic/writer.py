@@ -17,7 +17,7 @@ from typing import Optional
 
 from . import logs
 from .chain import ChainWriter
-from .chain import release_lock
+from .locks import release_lock
 from .ddl import TableMaker
 from .events import RowEvents
 from .waits import usable

@@ -261,16 +261,16 @@ class NoFalseDriftTest(DriftTestBase):
         # session holds the run mark waits for that run's snapshot.
         if self.dialect_name not in ('mysql', 'mariadb'):
             self.skipTest('MySQL and MariaDB')
-        from audit_alembic import chain
+        from audit_alembic import locks
         env = self.env()
         env.run('upgrade', 'B')
         table = env.config.attributes['auditor'].table
         with self.db.connect() as other:
-            chain.mark_run(other, table)
+            locks.mark_run(other, table)
             self.execute('CREATE TABLE drift_hand (id INTEGER PRIMARY KEY)')
             env.run('upgrade', 'B')
             self.assertEqual(self.drift_rows(env), [])
-            chain.unmark_run(other)
+            locks.unmark_run(other)
         env.run('upgrade', 'B')
         self.assertEqual([row['message'] for row in self.drift_rows(env)],
                          ['+table drift_hand'])

@@ -351,7 +351,7 @@ class ConcurrentChainTest(ChainTestBase):
 class ChainLockTest(ChainTestBase):
 
     def lock_name(self, connection, table):
-        from audit_alembic.chain import session_lock_name
+        from audit_alembic.locks import session_lock_name
         name_sql, parameters = session_lock_name(table)
         return connection.exec_driver_sql(
             'SELECT ' + name_sql, parameters).scalar()
