@@ -124,6 +124,17 @@ def message(audit: Mapping[str, Any], table: str) -> str:
     return '%s in %s' % (text, table)
 
 
+def document(audit: Mapping[str, Any], table: str,
+             timestamp: Optional[str]) -> dict[str, Any]:
+    """The JSON object of a row's event, as :class:`JsonFormatter` writes
+    it and ``audit-alembic history --format jsonl`` prints it: the
+    ``timestamp`` given, ``level``, ``logger``, ``message``, ``table``
+    and ``audit``."""
+    return {'timestamp': timestamp, 'level': 'INFO', 'logger': EVENTS,
+            'message': message(audit, table), 'table': table,
+            'audit': dict(audit)}
+
+
 def emit(rows: list[Row], table: str, roles: Mapping[str, str]) -> None:
     """Log each of ``rows`` (written to ``table``, committed) as one
     record on :data:`EVENTS`."""

@@ -203,15 +203,27 @@ def write_json(table, batches, out, layout=None):
 
 
 def write_jsonl(table, batches, out, layout=None):
-    """Write the rows as JSON lines: one JSON object a line, keyed by
-    column name, nothing around them; times in ISO-8601, the revision
-    columns as lists of ids."""
+    """Write each row as the JSON line its event has (see
+    :mod:`audit_alembic.events`): ``timestamp`` (the row's change time),
+    ``level``, ``logger``, ``message``, ``table`` and ``audit`` (the values
+    by role, as stored, times in ISO 8601 UTC), so that a log pipeline
+    can take from the table what it missed of the events."""
+    from ... import events
+    layout = layout or TableLayout()
+    roles = {name: role for role, name in layout.names.items()}
+    id_name = layout.name(ID)
     names = [column.name for column in table.columns]
     encode = json.JSONEncoder(ensure_ascii=not unicode_ok(out),
                               default=str).encode
-    for rows in _converted(table, batches, layout, revision_lists=True):
-        out.write(''.join([encode(dict(zip(names, row))) + '\n'
-                           for row in rows]))
+    for batch in batches:
+        lines = []
+        for row in batch:
+            audit = events.audit_values(
+                {name: value for name, value in zip(names, row)
+                 if name != id_name}, roles)
+            lines.append(encode(events.document(
+                audit, table.name, audit.get(CHANGE_TIME))) + '\n')
+        out.write(''.join(lines))
 
 
 def write_csv(table, batches, out, layout=None):
