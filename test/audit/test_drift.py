@@ -64,6 +64,15 @@ class DriftTestBase(TestBase):
             for statement in statements:
                 connection.execute(text(statement))
 
+    def drifted(self, env, *command):
+        """Run Alembic ``command``, which finds drift: its one warning,
+        the change's summary."""
+        with self.assertLogs('audit_alembic.auditor', 'WARNING') as logs:
+            env.run(*command)
+        warning, = logs.output
+        self.assertIn('schema drift since run ', warning)
+        return warning.rsplit(': ', 1)[1]
+
     def statuses(self, env):
         return [row['status'] for row in env.history()]
 
@@ -95,8 +104,9 @@ class DriftFoundTest(DriftTestBase):
         env = self.env(revisions)
         env.run('upgrade', first)
         self.execute(*statements)
-        env.run('upgrade', then)
+        summary = self.drifted(env, 'upgrade', then)
         drift, = self.drift_rows(env)
+        self.assertEqual(summary, drift['message'])
         rows = env.history()
         at = rows.index(drift)
         # Before the run's steps, at the revisions the database was at.
@@ -163,7 +173,7 @@ class DriftFoundTest(DriftTestBase):
         self.addCleanup(self.execute, 'DROP SCHEMA %s CASCADE' % schema)
         env.run('upgrade', 'A')
         self.execute('ALTER TABLE %s.billed ADD COLUMN note TEXT' % schema)
-        env.run('upgrade', 'head')
+        self.drifted(env, 'upgrade', 'head')
         self.assertEqual([row['message'] for row in self.drift_rows(env)],
                          ['+column %s.billed.note' % schema])
 
@@ -171,7 +181,7 @@ class DriftFoundTest(DriftTestBase):
         env = self.env()
         env.run('upgrade', 'head')
         self.execute('CREATE TABLE drift_hand (id INTEGER PRIMARY KEY)')
-        env.run('upgrade', 'head')
+        self.drifted(env, 'upgrade', 'head')
         self.assertEqual(self.statuses(env)[-1], 'drift')
 
 
@@ -271,7 +281,7 @@ class NoFalseDriftTest(DriftTestBase):
             env.run('upgrade', 'B')
             self.assertEqual(self.drift_rows(env), [])
             locks.unmark_run(other)
-        env.run('upgrade', 'B')
+        self.drifted(env, 'upgrade', 'B')
         self.assertEqual([row['message'] for row in self.drift_rows(env)],
                          ['+table drift_hand'])
 
