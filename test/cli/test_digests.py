@@ -12,25 +12,17 @@ from audit_alembic import Auditor
 from audit_alembic import digest
 from audit_alembic.chain import chain_hash
 from audit_alembic.values import chained_names
-from test.cli.support import CLITestCase
+from test.cli.test_chain import ChainTestBase
 from test.cli.test_chain import with_key
 
 HISTORY = 'alembic_version_history'
 
 
-class DigestTestBase(CLITestCase):
-    __backend__ = True
-
-    def setUp(self):
-        super().setUp()
-        patcher = with_key(None)
-        patcher.start()
-        self.addCleanup(patcher.stop)
+class DigestTestBase(ChainTestBase):
+    """Without AUDIT_ALEMBIC_KEY unless a test sets it."""
 
     def database(self):
-        from test.audit.graphs import LINEAR
-        db = self.audited_database(
-            LINEAR, auditor=Auditor.create('1.0', details=True))
+        db = self.details_database()
         db.run('upgrade', 'B')
         return db
 
