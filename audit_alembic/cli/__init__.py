@@ -26,8 +26,8 @@ from ..exc import CommandError
 
 PROG = 'audit-alembic'
 #: The command modules, in the order ``--help`` lists them.
-COMMANDS = ('history', 'status', 'verify', 'drift', 'digest', 'accept',
-            'demo')
+COMMANDS = ('history', 'status', 'verify', 'drift', 'digest', 'report',
+            'accept', 'demo')
 
 
 def build_parser():

@@ -128,3 +128,17 @@ def reflect_table(connection, name, schema, url):
 
 def _qualified(name, schema):
     return '%s.%s' % (schema, name) if schema else name
+
+
+def script_heads(scripts):
+    """The revisions ``alembic upgrade heads`` leaves in the version
+    table, sorted: the heads of the script directory, less those another
+    head depends on."""
+    heads = scripts.get_heads()
+    needed = set()
+    for head in heads:
+        needed.update(revision.revision for revision in
+                      scripts.revision_map.iterate_revisions(
+                          head, 'base', inclusive=True)
+                      if revision.revision != head)
+    return sorted(set(heads) - needed)

@@ -107,7 +107,7 @@ def show_status(scripts, url, layout=None, version_table=None,
         records = read_records(connection, layout or TableLayout())
         schema = status_state(connection, layout or TableLayout())
     rows = status_rows(scripts, applied, records)
-    heads = script_heads(scripts)
+    heads = project.script_heads(scripts)
     if output_format == 'json':
         reports.write_status_json(rows, current, heads, out, schema=schema)
     else:
@@ -120,20 +120,6 @@ def show_status(scripts, url, layout=None, version_table=None,
             'directory (%s)' % (revisions(current),
                                 's' if len(heads) > 1 else '',
                                 revisions(heads)))
-
-
-def script_heads(scripts):
-    """The revisions ``alembic upgrade heads`` leaves in the version
-    table, sorted: the heads of the script directory, less those another
-    head depends on."""
-    heads = scripts.get_heads()
-    needed = set()
-    for head in heads:
-        needed.update(revision.revision for revision in
-                      scripts.revision_map.iterate_revisions(
-                          head, 'base', inclusive=True)
-                      if revision.revision != head)
-    return sorted(set(heads) - needed)
 
 
 def applied_revisions(scripts, heads):

@@ -34,7 +34,6 @@ import sys
 from ..chain import KEY_VARIABLE
 from ..exc import CheckFailed
 from ..exc import CommandError
-from ..stored import as_stored
 from ..values import ID_COLUMN
 from ..values import NEW_VERSION_COLUMN
 from ..values import OLD_VERSION_COLUMN
@@ -42,14 +41,10 @@ from ..values import OPERATION_COLUMN
 from . import database
 from . import options
 from . import project
-from .checks.base import RecordedStep
+from .checks import CHECKS
+from .checks import feed
 from .checks.base import Subject
-from .checks.chain import Chain
 from .checks.digests import Digests
-from .checks.failures import Failures
-from .checks.replay import Replay
-from .checks.schema import Schema
-from .checks.scripts import Scripts
 from .helptext import definitions
 from .layout import TableLayout
 from .output import reports
@@ -57,12 +52,6 @@ from .output import reports
 #: The roles of the columns verify reads (see :class:`.TableLayout`).
 REQUIRED = (ID_COLUMN, OLD_VERSION_COLUMN, NEW_VERSION_COLUMN,
             OPERATION_COLUMN)
-#: Rows fetched from the database at a time.
-BATCH_SIZE = 1000
-#: The checks, in the order they are made and reported (each made by its
-#: ``made_for``, given the checks made before it).
-CHECKS = (Replay, Scripts, Failures, Chain, Schema)
-
 EPILOG = '''\
 checks (the history is read once, and every row given to each):
 %s
@@ -222,22 +211,10 @@ def verify(connection, table, version_heads, scripts=None, layout=None,
     """Run every check over the rows of ``table`` (whose columns
     ``layout`` names), read once, oldest first; return the checks (see
     :class:`~.checks.base.Check`)."""
-    from sqlalchemy import select
     subject = Subject(table, layout or TableLayout(), version_heads,
                       scripts, strict)
     subject.connection = connection  # for the schema check's snapshot
     subject.digests = list(digests)
     checks = make_checks(subject)
-    running = [check for check in checks if not check.skipped]
-    query = select(*[as_stored(column, connection.dialect)
-                     for column in table.columns]
-                   ).order_by(table.c[subject.id_name])
-    result = connection.execution_options(
-        stream_results=True, yield_per=BATCH_SIZE).execute(query)
-    for values in result:
-        step = RecordedStep(values, subject)
-        for check in running:
-            check.add(step)
-    for check in running:
-        check.finish()
+    feed(connection, table, subject, checks)
     return checks
