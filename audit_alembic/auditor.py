@@ -16,6 +16,7 @@ from typing import Union
 
 from sqlalchemy import String
 
+from . import compat
 from . import dialects
 from . import digest
 from . import exc
@@ -256,7 +257,9 @@ class Auditor:
         try:
             self._events.follow(ctx.connection)
             self._maker.complete_now(ctx)
-            watch = self.schema_watch
+            # Commands that only read (alembic current...) write nothing.
+            migrates = compat.migrates(ctx)
+            watch = self.schema_watch if migrates else None
             if watch is not None:
                 watch.check(ctx, not callers_transaction, self._write,
                             self._user_version_of(ctx, kw))
@@ -274,7 +277,8 @@ class Auditor:
                 failure.record_attempt(
                     ctx, error, kw, callers_transaction, self.make_row,
                     self._write_failed_attempt, self.table.name)
-                if isinstance(error, Exception) and self._chain:
+                if isinstance(error, Exception) and self._chain and \
+                        migrates:
                     digest.log_digest(ctx.connection, self.table,
                                       not callers_transaction,
                                       failure.RECORD_TIMEOUT)
@@ -287,7 +291,7 @@ class Auditor:
                 watch.record(ctx, not callers_transaction, self._write,
                              self._user_version_of(ctx, kw),
                              first_only=run.steps_done == 0)
-            if self._chain is not None:
+            if self._chain is not None and migrates:
                 digest.log_digest(ctx.connection, self.table,
                                   not callers_transaction)
         finally:
@@ -322,7 +326,7 @@ class Auditor:
     def _write_failed_attempt(self, connection: 'Connection', ctx: Any,
                               row: Row) -> None:
         """Write the row of a failed attempt (see :mod:`.failure`)."""
-        self._writer.ready(ctx)
+        self._writer.ready(ctx, recheck=True)
         if self.schema_watch is not None:
             # DDL a failed run left applied (MySQL) is no drift.
             row[values.SCHEMA_HASH_COLUMN] = \

@@ -153,6 +153,16 @@ def load_toml(path: str) -> dict[str, Any]:
 PURE_STEP_FUNCTIONS = ('upgrade', 'downgrade', 'do_stamp')
 
 
+def migrates(ctx: Any) -> bool:
+    """Whether the run of migration context ``ctx`` may apply steps: not
+    where Alembic runs ``env.py`` for a command that only reads (its
+    ``current``, ``check``...), told by the function it keeps in
+    ``opts['fn']`` (see :func:`planned_steps`)."""
+    fn: Any = getattr(ctx, 'opts', {}).get('fn')
+    return (getattr(fn, '__module__', None) != 'alembic.command' or
+            getattr(fn, '__name__', None) in PURE_STEP_FUNCTIONS)
+
+
 def planned_steps(ctx: Any, heads: Any) -> Optional[int]:
     """How many steps the run of migration context ``ctx``, started at
     revisions ``heads``, applies; None where that cannot be told.

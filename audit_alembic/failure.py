@@ -63,6 +63,10 @@ def record_attempt(ctx: Any, error: BaseException, run_args: Mapping[str, Any],
     Never raises: a problem, or Ctrl-C meanwhile, is logged as one
     warning, and the caller re-raises ``error`` itself.
     """
+    if refused_by_alembic(ctx, error):
+        logs.auditor().debug('not an attempt, Alembic refused the command: '
+                             '%s', error)
+        return
     record.run_of(ctx).step_ended()
     try:
         with recording(ctx, callers_transaction) as connection:
@@ -177,6 +181,18 @@ class FailedAttempt:
         #: nothing, so its row names the revision whose script failed as
         #: where it led (``MigrationInfo.destination_revision_ids``).
         self.destination_revision_ids = self.up_revision_ids
+
+
+def refused_by_alembic(ctx: Any, error: BaseException) -> bool:
+    """Whether ``error`` is Alembic refusing the command (a revision it
+    cannot find, several heads where one is needed: its
+    ``CommandError``) with no script of the run's raising it: no attempt
+    at a migration, so no row."""
+    from alembic.util.exc import CommandError
+    if not isinstance(error, CommandError):
+        return False
+    scripts = getattr(ctx.environment_context, 'script', None)
+    return failed_script(error, scripts) == (None, None)
 
 
 def failed_script(

@@ -60,9 +60,11 @@ class RowWriter:
             'weakref.WeakKeyDictionary[Connection, ConnectionState]' = \
             weakref.WeakKeyDictionary()
 
-    def ready(self, ctx: Any) -> ConnectionState:
+    def ready(self, ctx: Any, recheck: bool = False) -> ConnectionState:
         """Create the table where it is missing (or complete it), once
-        per migration context; return the state of its connection."""
+        per migration context (``recheck``: again, where a commit that
+        failed may have taken it away); return the state of its
+        connection."""
         from sqlalchemy import event
         connection = ctx.connection
         state = self._connections.get(connection)
@@ -79,7 +81,7 @@ class RowWriter:
             if self.chain is not None:
                 # A new transaction: the last one's rows are committed.
                 event.listen(connection, 'begin', release_lock)
-        if ctx not in state.contexts:
+        if recheck or ctx not in state.contexts:
             self.maker.create(ctx)
             state.contexts.add(ctx)
         self.events.follow(connection)

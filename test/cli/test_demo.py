@@ -130,6 +130,9 @@ class DemoOutputMixin:
         self.assertEqual([row[10] for row in rows if row[6] == 'failed'],
                          ['RuntimeError: the first try of this step fails, on '
                           'purpose'])
+        # A drift row shows the change where a failure shows its error.
+        self.assertEqual([row[10] for row in rows if row[6] == 'drift'],
+                         ['+column demo_account.nickname'])
         status = text.split('$ audit-alembic status\n', 1)[1]
         status = status.split('\n$ audit-alembic verify\n')
         self.assertEqual(

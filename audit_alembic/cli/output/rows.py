@@ -12,9 +12,11 @@ from ...values import CHANGE_TIME_COLUMN as CHANGE_TIME
 from ...values import DETAIL_COLUMNS
 from ...values import DIRECTION_COLUMN as DIRECTION
 from ...values import DURATION_COLUMN
+from ...values import DRIFT
 from ...values import ERROR_COLUMN
 from ...values import HOST_COLUMN
 from ...values import ID_COLUMN as ID
+from ...values import MESSAGE_COLUMN
 from ...values import NEW_VERSION_COLUMN as NEW_VERSION
 from ...values import OLD_VERSION_COLUMN as OLD_VERSION
 from ...values import OPERATION_COLUMN as KIND
@@ -127,8 +129,15 @@ def _add_details(add, at, shown):
         add('by', lambda row: '@'.join(
             escaped(row[i]) for i in (user, host) if row[i] is not None))
     if at(ERROR_COLUMN) is not None:
-        add('error', lambda row, i=at(ERROR_COLUMN): escaped(one_line(
-            error_cause(row[i]), first=True)))
+        error, status = at(ERROR_COLUMN), at(STATUS_COLUMN)
+        message = at(MESSAGE_COLUMN)
+
+        def error_or_change(row):
+            # A drift row's change, in the column a failure's error has.
+            if row[status] == DRIFT and message is not None:
+                return escaped(one_line(row[message], first=True))
+            return escaped(one_line(error_cause(row[error]), first=True))
+        add('error', error_or_change)
     shown.update(at(name) for name in DETAIL_COLUMNS)
 
 
