@@ -258,7 +258,9 @@ class SchemaWatch:
                 row_id > last[0], c[SCHEMA_HASH_COLUMN].is_(None),
                 or_(c[STATUS_COLUMN].is_(None),
                     c[STATUS_COLUMN] != ACCEPTED))).limit(1)).first()
-        return Baseline(*last, stale=later is not None)
+        row_id_found, run_id, changed_at, schema_hash = last
+        return Baseline(row_id_found, run_id, changed_at, schema_hash,
+                        stale=later is not None)
 
     def stored(self, connection: 'Connection',
                schema_hash: str) -> Optional[Row]:

@@ -34,7 +34,10 @@ class TypedApiTest(unittest.TestCase):
         # with the project's settings for its modules.
         env = dict(os.environ, MYPYPATH=ROOT)
         result = subprocess.run(
-            [sys.executable, '-m', 'mypy', '--strict', '--config-file',
+            # Its own modules' errors silent, as an installed package's
+            # are (CI's mypy step checks them, with today's versions).
+            [sys.executable, '-m', 'mypy', '--strict',
+             '--follow-imports', 'silent', '--config-file',
              os.path.join(ROOT, 'pyproject.toml'), '--cache-dir',
              os.path.join(folder, 'cache'), 'snippet.py'], cwd=folder,
             env=env, capture_output=True, text=True, timeout=300)
