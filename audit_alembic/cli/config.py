@@ -172,9 +172,9 @@ def files(config):
     config, source = named_config(config)
     if config is not None and not os.path.isfile(config):
         raise CommandError(
-            'no Alembic config file %s%s; pass -c FILE, or --url URL'
-            % (show_path(config), ' (named by %s)' % source
-               if source == ENVIRONMENT else ''))
+            'no Alembic config file %s%s' % (show_path(config), (
+                ' (named by %s): unset it, or pass -c FILE' % source)
+                if source == ENVIRONMENT else ''))
     if config is not None and os.path.basename(config) == PYPROJECT:
         toml, ini = config, DEFAULT_CONFIG
     else:

@@ -81,6 +81,9 @@ class AlembicConfigTest(CLITestCase):
         self.assertEqual(len(parse_csv(self.assertSucceeds(named))),
                          len(self.db.rows()) + 1)
         self.assertFails(unnamed, 'nosuch.ini', 'named by ALEMBIC_CONFIG')
+        # What to do about it: not --url, which reads no config at all.
+        self.assertIn('unset it, or pass -c FILE', unnamed.stderr)
+        self.assertNotIn('--url', unnamed.stderr)
 
     def test_empty_is_unset(self):
         with alembic_config(''):
