@@ -24,16 +24,20 @@ import hashlib
 import hmac
 import json
 import os
+import weakref
 from typing import TYPE_CHECKING
 from typing import Any
 from typing import Iterable
 from typing import MutableMapping
+from typing import NamedTuple
 from typing import Optional
 from typing import Sequence
 
+from . import compat
 from . import dialects
 from . import logs
 from .errors import first_line
+from .locks import CHAIN_LOCK_INFO
 from .locks import ChainLock
 from .stored import as_stored
 from .values import CHAINED
@@ -44,6 +48,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Table
     from sqlalchemy.engine import Connection
     from sqlalchemy.engine import Dialect
+    from sqlalchemy.engine import Transaction
     from sqlalchemy.sql import Select
     from sqlalchemy.types import TypeEngine
 
@@ -128,14 +133,22 @@ def tail_query(table: 'Table', names: Sequence[str],
     """SELECT the table's last chained row and the unchained rows after
     it, oldest first: each row's stored hash, then its values of the
     columns ``names`` as stored (see :mod:`.stored`)."""
-    from sqlalchemy import func
     from sqlalchemy import select
     row_id, stored = table.c[ID_COLUMN], table.c[ROW_HASH_COLUMN]
-    last = select(func.max(row_id)).where(
-        stored.isnot(None)).scalar_subquery()
     return select(
         stored, *[as_stored(table.c[name], dialect) for name in names]
-    ).where(row_id >= last).order_by(row_id)
+    ).where(row_id >= _last_chained_id(table)).order_by(row_id)
+
+
+def _last_chained_id(table: 'Table') -> Any:
+    """The id of the table's last chained row (NULL where there is
+    none), as a scalar subquery: read from the end of the primary key,
+    which stops at the first chained row rather than reading them all
+    (as ``MAX(id)`` with a condition does on SQLite and MySQL)."""
+    from sqlalchemy import select
+    row_id, stored = table.c[ID_COLUMN], table.c[ROW_HASH_COLUMN]
+    return select(row_id).where(stored.isnot(None)).order_by(
+        row_id.desc()).limit(1).scalar_subquery()
 
 
 def link_after(tail: Sequence[StoredRow],
@@ -148,6 +161,31 @@ def link_after(tail: Sequence[StoredRow],
     return fold(last, [row[1:] for row in unchained], key)
 
 
+def last_hash_query(table: 'Table') -> 'Select[Any]':
+    """SELECT the stored hash of the rows :func:`tail_query` finds, at
+    most two: where it finds one, the link after it is its hash, and
+    none of the values is needed (a query SQLAlchemy compiles once)."""
+    from sqlalchemy import select
+    row_id, stored = table.c[ID_COLUMN], table.c[ROW_HASH_COLUMN]
+    return select(stored).where(row_id >= _last_chained_id(table)).order_by(
+        row_id).limit(2)
+
+
+class _Link(NamedTuple):
+    """The link after the last row written to a table on a connection,
+    and the (sub)transactions it was written in."""
+    link: object
+    root: 'weakref.ref[Transaction]'
+    nested: 'Optional[weakref.ref[Transaction]]'
+
+
+#: Connection -> table's full name -> the link after the last row
+#: written there (see :meth:`ChainWriter.written`), shared by every
+#: writer of the table.
+_links: 'weakref.WeakKeyDictionary[Connection, dict[str, _Link]]' = \
+    weakref.WeakKeyDictionary()
+
+
 class ChainWriter:
     """Links the rows an Auditor writes to ``table``: gives each its
     ``row_hash`` after the table's last chained row, under a lock that
@@ -156,6 +194,13 @@ class ChainWriter:
     :param names: the columns a row's hash covers, in the order of
         :data:`.values.CHAINED` and :data:`.values.CHAINED_WHEN_SET` (see
         :func:`.values.chained_names`).
+
+    Where the rows are written on one connection in one transaction
+    that holds the lock all along (Alembic's steps), the link after the
+    last one written is kept (:meth:`written`) rather than read again:
+    no other writer can have written in between.  It is not used once
+    the transaction ends, a savepoint begins or ends, or the lock is
+    released (see :meth:`_kept_link`).
     """
 
     def __init__(self, table: 'Table', names: Sequence[str]) -> None:
@@ -168,6 +213,7 @@ class ChainWriter:
         self._lock = ChainLock(table)
         # dialect name -> tail_query
         self._tail_queries: dict[str, 'Select[Any]'] = {}
+        self._last_hash_query = last_hash_query(table)
 
     def link(self, connection: 'Connection',
              rows: Iterable[MutableMapping[str, Any]],
@@ -175,10 +221,12 @@ class ChainWriter:
         """Give each of ``rows`` its ``row_hash``, taking the chain's lock
         first unless ``locked`` (the transaction already keeps the other
         writers of the table waiting)."""
-        if not locked:
+        kept = self._kept_link(connection)
+        if kept is None and not locked:
             self.lock(connection)
         key = chain_key()
-        previous = link_after(self._read_tail(connection), key)
+        previous = (link_after(self._read_tail(connection), key)
+                    if kept is None else kept.link)
         for row in rows:
             for name in self._text_columns:
                 value = row.get(name)
@@ -187,26 +235,79 @@ class ChainWriter:
             previous = row[ROW_HASH_COLUMN] = chain_hash(
                 previous, [row.get(name) for name in self.names], key)
 
+    def written(self, connection: 'Connection',
+                rows: Sequence[MutableMapping[str, Any]]) -> None:
+        """``rows``, linked by :meth:`link`, were just INSERTed on
+        ``connection``: keep the link after them for the next rows of
+        this transaction, where it holds the chain's lock until it ends
+        (see :meth:`_holds_the_lock`)."""
+        links = _links.get(connection)
+        if links is None:
+            links = _links[connection] = {}
+        links.pop(self.table.fullname, None)
+        if not rows or not self._holds_the_lock(connection):
+            return
+        root = connection.get_transaction()
+        if root is None:
+            return
+        nested = connection.get_nested_transaction()
+        links[self.table.fullname] = _Link(
+            rows[-1][ROW_HASH_COLUMN], weakref.ref(root),
+            None if nested is None else weakref.ref(nested))
+
+    def _kept_link(self, connection: 'Connection') -> Optional[_Link]:
+        """The link :meth:`written` kept for the table on ``connection``,
+        where it is still current: written in the very (sub)transactions
+        still going on, the lock held since.  Taken out: kept again once
+        the new rows are written."""
+        links = _links.get(connection)
+        if not links:
+            return None
+        kept = links.pop(self.table.fullname, None)
+        if kept is None:
+            return None
+        root = kept.root()
+        nested = None if kept.nested is None else kept.nested()
+        if (root is None or not root.is_active or
+                connection.get_transaction() is not root or
+                (kept.nested is not None and
+                 (nested is None or not nested.is_active)) or
+                connection.get_nested_transaction() is not nested or
+                not self._holds_the_lock(connection)):
+            return None
+        return kept
+
+    def _holds_the_lock(self, connection: 'Connection') -> bool:
+        """Whether the transaction of ``connection``, having written the
+        table, keeps every other writer of the table waiting until it
+        ends: not in autocommit mode, and on MySQL and MariaDB while the
+        session still holds the chain's lock."""
+        options = connection.get_execution_options()
+        level = options.get('isolation_level') or \
+            compat.engine_isolation_level(connection.dialect)
+        if level == 'AUTOCOMMIT':
+            return False
+        kind = dialects.server(connection.dialect).chain_lock
+        if kind == dialects.SESSION_LOCK:
+            return bool(connection.info.get(CHAIN_LOCK_INFO))
+        return kind in (dialects.TRANSACTION_LOCK, dialects.WRITE_LOCK)
+
     def _read_tail(self, connection: 'Connection') -> Sequence[StoredRow]:
         """The last chained row and the unchained rows after it (see
-        :func:`tail_query`)."""
-        from sqlalchemy.exc import DBAPIError
-        dialect = connection.dialect
-        query = self._tail_queries.get(dialect.name)
-        if query is None:
-            query = self._tail_queries[dialect.name] = tail_query(
-                self.table, self.names, dialect)
-        server = dialects.server(dialect)
+        :func:`tail_query`): only its hash where there is no unchained
+        row after it (see :func:`last_hash_query`)."""
+        server = dialects.server(connection.dialect)
         if server.reads_a_snapshot:
             # The transaction's snapshot (REPEATABLE READ) may be older
             # than the last writer's commit: read on another connection.
             # (A locking read would take gap locks that deadlock.)
             with connection.engine.connect() as other:
-                return other.execute(query).all()
+                return self._query_tail(other)
         if not server.text_may_not_decode:
-            return connection.execute(query).all()
+            return self._query_tail(connection)
+        from sqlalchemy.exc import DBAPIError
         try:
-            return connection.execute(query).all()
+            return self._query_tail(connection)
         except DBAPIError as error:
             # Text SQLite cannot decode: the chain starts anew here, and
             # verify names the row whose hash does not follow.
@@ -214,6 +315,17 @@ class ChainWriter:
                 'could not read the last rows of %s (%s): this row starts '
                 'a new chain', self.table.name, first_line(error.orig))
             return []
+
+    def _query_tail(self, connection: 'Connection') -> Sequence[StoredRow]:
+        tail = connection.execute(self._last_hash_query).all()
+        if len(tail) < 2:
+            return tail
+        dialect = connection.dialect
+        query = self._tail_queries.get(dialect.name)
+        if query is None:
+            query = self._tail_queries[dialect.name] = tail_query(
+                self.table, self.names, dialect)
+        return connection.execute(query).all()
 
     def locked_by_version_table(self, ctx: Any) -> bool:
         """Whether the step's own write of the version table, which comes

@@ -182,3 +182,13 @@ def planned_steps(ctx: Any, heads: Any) -> Optional[int]:
         return len(list(fn(tuple(heads), ctx)))
     except Exception:
         return None
+
+
+def engine_isolation_level(dialect: Any) -> Optional[str]:
+    """The isolation level ``create_engine(isolation_level=...)`` gave
+    every connection of ``dialect``'s engine, or None.  SQLAlchemy 2.0
+    and 2.1 keep it in the dialect's private ``_on_connect_isolation_
+    level`` (no public API tells it without a query); None where a
+    version has it no more."""
+    level = getattr(dialect, '_on_connect_isolation_level', None)
+    return level if isinstance(level, str) else None

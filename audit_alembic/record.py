@@ -9,6 +9,7 @@ table can take these values, like those of :class:`.CommonColumnValues`.
 """
 import getpass
 import hashlib
+import os
 import socket
 import time
 import uuid
@@ -82,7 +83,7 @@ class Run:
 
     def checksum(self, path: str) -> Optional[str]:
         if path not in self._checksums:
-            self._checksums[path] = script_checksum(path)
+            self._checksums[path] = cached_checksum(path)
         return self._checksums[path]
 
 
@@ -91,10 +92,28 @@ _UNREAD = object()
 
 def run_of(ctx: Any) -> Run:
     """The :class:`Run` of migration context ``ctx``."""
+    last_ctx, last_run = _last_run
+    if last_ctx() is ctx:
+        return last_run
     run = _runs.get(ctx)
     if run is None:
         run = _runs[ctx] = Run()
+    _remember_run(ctx, run)
     return run
+
+
+def _remember_run(ctx: Any, run: Run) -> None:
+    """Make ``run`` the one :func:`run_of` finds first, for ``ctx`` (the
+    columns of a row ask for it one after the other)."""
+    global _last_run
+    try:
+        _last_run = (weakref.ref(ctx), run)
+    except TypeError:  # a context that takes no weak reference
+        pass
+
+
+#: The context :func:`run_of` was last asked about (weakly) and its run.
+_last_run: tuple[Callable[[], Any], Run] = (lambda: _UNREAD, Run())
 
 
 def script_checksum(path: str) -> Optional[str]:
@@ -108,6 +127,27 @@ def script_checksum(path: str) -> Optional[str]:
         return None
     return hashlib.sha256(
         data.replace(b'\r\n', b'\n').replace(b'\r', b'\n')).hexdigest()
+
+
+#: path -> ((mtime_ns, size), checksum) of the scripts read so far.
+_checksums: dict[str, tuple[tuple[int, int], Optional[str]]] = {}
+
+
+def cached_checksum(path: str) -> Optional[str]:
+    """:func:`script_checksum` of ``path``, read once per process while
+    the file keeps its modification time and size."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    key = (stat.st_mtime_ns, stat.st_size)
+    known = _checksums.get(path)
+    if known is not None and known[0] == key:
+        return known[1]
+    checksum = script_checksum(path)
+    if checksum is not None:
+        _checksums[path] = (key, checksum)
+    return checksum
 
 
 _process: dict[str, Optional[str]] = {}
@@ -127,7 +167,21 @@ def _process_fact(name: str,
 
 def _step_script(step: Any) -> Any:
     """The script of ``step`` that ran (a stamp: its one destination's),
-    or None."""
+    or None; looked up once for the step's columns."""
+    global _last_script
+    last_step, last_script = _last_script
+    if last_step is step:
+        return last_script
+    script = _find_step_script(step)
+    _last_script = (step, script)
+    return script
+
+
+#: The step :func:`_step_script` last looked up, and its script.
+_last_script: tuple[Any, Any] = (_UNREAD, None)
+
+
+def _find_step_script(step: Any) -> Any:
     if step.is_stamp:
         ids = step.destination_revision_ids
         if len(ids) != 1:

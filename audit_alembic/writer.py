@@ -54,8 +54,10 @@ class RowWriter:
         self.chain = chain
         #: Emits each row once committed (see :mod:`.events`).
         self.events = RowEvents(table.name, before_end=self.write_held)
-        # Built once: SQLAlchemy then reuses its compiled form.
-        self._insert = table.insert()
+        # Built once: SQLAlchemy then reuses its compiled form.  Inline:
+        # the new row's id is not needed, so none is fetched back (no
+        # RETURNING on PostgreSQL); column defaults still apply.
+        self._insert = table.insert().inline()
         self._connections: \
             'weakref.WeakKeyDictionary[Connection, ConnectionState]' = \
             weakref.WeakKeyDictionary()
@@ -127,6 +129,8 @@ class RowWriter:
                         rows[end].keys() != rows[start].keys():
                     connection.execute(self._insert, rows[start:end])
                     start = end
+        if self.chain is not None:
+            self.chain.written(connection, rows)
         self.events.written(connection, rows)
 
     def forget(self, connection: 'Connection', *args: Any) -> None:

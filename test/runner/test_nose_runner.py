@@ -160,7 +160,7 @@ class SampleOnlyWhenNamedTest(CheckoutTestMixin, unittest.TestCase):
     def setUp(self):
         super().setUp()
         # A suite of the sample and one module of two tests.
-        for folder in ('audit', 'cli'):
+        for folder in ('audit', 'cli', 'browser'):
             shutil.rmtree(self.checkout.path('test', folder))
         for path in glob.glob(self.checkout.path('test', 'runner',
                                                  'test_*.py')):

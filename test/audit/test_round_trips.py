@@ -1,0 +1,89 @@
+"""What a step costs in statements: what ``details=True`` adds per step
+over a plain Auditor (the chain's lock and the read of its last link),
+counted with SQLAlchemy's ``before_cursor_execute`` as the
+difference between a 20-step and a 10-step run of migrations that change
+nothing, so that what each run does once (making sure the table exists,
+the schema's snapshot, the digest) cancels out."""
+from sqlalchemy import event
+
+from audit_alembic import Auditor
+from audit_alembic import dialects
+from audit_alembic.testing.fixtures import Rev
+from audit_alembic.testing.fixtures import TestBase
+
+
+def chain(n):
+    """N revisions in a line that change nothing: the schema, and so what
+    the snapshots cost, is the same after 10 steps and after 20."""
+    ids = ['r%04d' % i for i in range(1, n + 1)]
+    return [Rev(rev, ids[i - 1] if i else None, upgrade='pass',
+                downgrade='pass') for i, rev in enumerate(ids)]
+
+
+class RoundTripTest(TestBase):
+    __backend__ = True
+
+    def statements_per_step(self, auditor, callers_transaction=False,
+                            **options):
+        """Statements per step of an upgrade: those of a 20-step run less
+        those of a 10-step one, over 10."""
+        env = self.scratch_env(chain(20), auditor=auditor, **options)
+        env.run('upgrade', 'head')  # the table, once
+        env.run('downgrade', 'base')
+        counted = []
+
+        def count(*args):
+            counted.append(args[2])
+
+        counts = {}
+        for target, steps in (('r0010', 10), ('head', 20)):
+            event.listen(self.engine, 'before_cursor_execute', count)
+            try:
+                if callers_transaction:
+                    with self.engine.connect() as connection:
+                        connection.begin()
+                        env.run('upgrade', target, connection=connection)
+                        connection.commit()
+                else:
+                    env.run('upgrade', target)
+            finally:
+                event.remove(self.engine, 'before_cursor_execute', count)
+            counts[steps] = len(counted)
+            del counted[:]
+            env.run('downgrade', 'base')
+        env.close()
+        return (counts[20] - counts[10]) / 10
+
+    def more_for_details(self, **options):
+        """Statements per step of details, less those of plain."""
+        plain = self.statements_per_step(Auditor.create('1.0'), **options)
+        details = self.statements_per_step(
+            Auditor.create('1.0', details=True), **options)
+        return details - plain
+
+    def own_lock_statement(self):
+        """Whether the chain's lock is a statement of its own, which must
+        come before the read of the chain's last link (PostgreSQL's
+        advisory lock, MySQL's GET_LOCK): SQLite's is the step's own
+        write of the version table."""
+        return dialects.server(self.engine.dialect).chain_lock in (
+            dialects.TRANSACTION_LOCK, dialects.SESSION_LOCK)
+
+    def test_default_options(self):
+        # One INSERT per step either way; details adds the read of the
+        # chain's last link, and on MySQL the lock, taken again as each
+        # step's transaction begins (DDL commits by itself).  PostgreSQL
+        # holds the rows for the end of the run's one transaction.
+        more = 2 if self.dialect_name == 'mysql' else (
+            0 if self.dialect_name == 'postgresql' else 1)
+        self.assertEqual(self.more_for_details(), more)
+
+    def test_transaction_per_migration(self):
+        self.assertEqual(
+            self.more_for_details(transaction_per_migration=True),
+            2 if self.own_lock_statement() else 1)
+
+    def test_callers_transaction(self):
+        # One transaction holding the chain's lock: the last link is
+        # known, not read again.
+        self.assertEqual(self.more_for_details(callers_transaction=True), 0)
