@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING
 from typing import Any
 from typing import Callable
 from typing import Iterable
-from typing import NamedTuple
 from typing import Optional
 from typing import Sequence
 from typing import cast
 
+from . import catalog
 from . import dialects
 from . import exc
 from . import logs
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Dialect
     from sqlalchemy.engine import Engine
     from sqlalchemy.schema import ExecutableDDLElement
-    from sqlalchemy.sql import CompoundSelect
+    from sqlalchemy.sql.elements import TextClause
 
 #: Makes the table (and its companions) on a connection, for a migration
 #: context: ``make(connection, ctx)``.
@@ -59,7 +59,7 @@ class TableMaker:
         self.companions = tuple(companions)
         # Migration contexts whose table was found complete, or made so.
         self._completed: 'weakref.WeakSet[Any]' = weakref.WeakSet()
-        self._catalog_query: Optional['CompoundSelect[Any]'] = None
+        self._catalog_query: Optional['TextClause'] = None
 
     def create(self, ctx: Any) -> None:
         """Create the table where it is missing (completing an existing
@@ -91,14 +91,19 @@ class TableMaker:
 
     def _complete_table(self, connection: 'Connection', ctx: Any) -> None:
         """Add to an existing table the columns and indexes it lacks."""
-        found = self._catalog(connection)
+        if self._catalog_query is None and \
+                connection.dialect.name == 'postgresql':
+            self._catalog_query = catalog.postgresql_query(
+                self.table, self.companions)
+        found = catalog.read(connection, self.table, self.companions,
+                             self._catalog_query)
         if found is None:
-            columns, indexes = missing(connection, self.table)
-            exists = bool(self.companions) and _exists(connection,
-                                                       self.table)
+            columns, indexes = catalog.missing(connection, self.table)
+            exists = bool(self.companions) and catalog.exists(connection,
+                                                              self.table)
             companions_missing = True
         else:
-            columns, indexes = lacking(self.table, found)
+            columns, indexes = catalog.lacking(self.table, found)
             exists = self.table.name in found.tables
             companions_missing = any(companion.name not in found.tables
                                      for companion in self.companions)
@@ -108,20 +113,6 @@ class TableMaker:
             # An existing table, which may predate its companions.
             self._create_companions(connection)
         self._completed.add(ctx)
-
-    def _catalog(self, connection: 'Connection') -> Optional['Catalog']:
-        """What the database holds of the table and its companions, read
-        in one query where the dialect has one (see :func:`catalog`);
-        None elsewhere."""
-        if connection.dialect.name != 'postgresql' or any(
-                companion.schema != self.table.schema
-                for companion in self.companions):
-            return None
-        query = self._catalog_query
-        if query is None:
-            query = self._catalog_query = postgresql_catalog_query(
-                self.table, self.companions)
-        return catalog(connection.execute(query))
 
     def _create_companions(self, connection: 'Connection') -> None:
         """Create the companions that are missing; where one cannot be,
@@ -163,102 +154,6 @@ def aside(engine: 'Engine', make: Make, ctx: Any) -> None:
             time.sleep(0.05 * (attempt + 1))
 
 
-def _exists(connection: 'Connection', table: 'Table') -> bool:
-    from sqlalchemy import inspect
-    return inspect(connection).has_table(table.name, schema=table.schema)
-
-
-class Catalog(NamedTuple):
-    """What the database holds of a table and its companions: the names
-    of the table's columns and indexes, and of those of the tables that
-    exist."""
-    columns: set[str]
-    indexes: set[str]
-    tables: set[str]
-
-
-def catalog(rows: Iterable[Sequence[Any]]) -> Catalog:
-    """The :class:`Catalog` the rows of a catalog query give: each a
-    kind (``'c'``olumn, ``'i'``ndex, ``'t'``able) and a name."""
-    found = Catalog(set(), set(), set())
-    kinds = {'c': found.columns, 'i': found.indexes, 't': found.tables}
-    for kind, name in rows:
-        kinds[kind].add(name)
-    return found
-
-
-def postgresql_catalog_query(table: 'Table',
-                             companions: Sequence['Table'] = ()
-                             ) -> 'CompoundSelect[Any]':
-    """One query of PostgreSQL's catalog giving the rows of a
-    :class:`Catalog` of ``table`` and ``companions`` (all in the schema
-    of ``table``): the tables found as the Inspector's ``has_table``
-    finds them (tables, views, in the schema, else visible in the search
-    path), the columns and indexes as ``get_columns`` and
-    ``get_indexes`` name them."""
-    from sqlalchemy import and_
-    from sqlalchemy import any_
-    from sqlalchemy import literal_column
-    from sqlalchemy import select
-    from sqlalchemy import union_all
-    from sqlalchemy.dialects.postgresql import array
-    from sqlalchemy.dialects.postgresql import pg_catalog
-    pg_class = pg_catalog.pg_class
-    namespace = pg_catalog.pg_namespace
-    if table.schema is None:
-        scope = and_(pg_catalog.pg_table_is_visible(pg_class.c.oid),
-                     namespace.c.nspname != 'pg_catalog')
-    else:
-        scope = namespace.c.nspname == table.schema
-    names = [table.name] + [companion.name for companion in companions]
-    tables = select(pg_class.c.oid, pg_class.c.relname).join(
-        namespace, namespace.c.oid == pg_class.c.relnamespace).where(
-            pg_class.c.relname.in_(names),
-            pg_class.c.relkind == any_(array(
-                pg_catalog.RELKINDS_ALL_TABLE_LIKE)),
-            scope).cte('aa_tables')
-    attribute, index = pg_catalog.pg_attribute, pg_catalog.pg_index
-    index_class = pg_class.alias('aa_index_class')
-    return union_all(
-        select(literal_column("'t'"), tables.c.relname),
-        select(literal_column("'c'"), attribute.c.attname).join(
-            tables, tables.c.oid == attribute.c.attrelid).where(
-                tables.c.relname == table.name, attribute.c.attnum > 0,
-                ~attribute.c.attisdropped),
-        select(literal_column("'i'"), index_class.c.relname).select_from(
-            index).join(tables, tables.c.oid == index.c.indrelid).join(
-                index_class, index_class.c.oid == index.c.indexrelid).where(
-                    tables.c.relname == table.name),
-    )
-
-
-def lacking(table: 'Table', found: Catalog
-            ) -> tuple[list['Column[Any]'], list['Index']]:
-    """The columns and indexes of ``table`` that the table in the
-    database, as ``found``, lacks (none if there is no such table)."""
-    if table.name not in found.tables:
-        return [], []
-    return ([c for c in table.columns if c.name not in found.columns],
-            [i for i in table.indexes if i.name not in found.indexes])
-
-
-def missing(connection: 'Connection', table: 'Table'
-            ) -> tuple[list['Column[Any]'], list['Index']]:
-    """The columns and indexes of ``table`` that the table in the
-    database lacks (none if there is no such table)."""
-    from sqlalchemy import inspect
-    inspector = inspect(connection)
-    if not inspector.has_table(table.name, schema=table.schema):
-        return [], []
-    have: set[Optional[str]] = {c['name'] for c in inspector.get_columns(
-        table.name, schema=table.schema)}
-    columns = [c for c in table.columns if c.name not in have]
-    have = {i['name'] for i in inspector.get_indexes(
-        table.name, schema=table.schema)}
-    indexes = [i for i in table.indexes if i.name not in have]
-    return columns, indexes
-
-
 def complete(connection: 'Connection', table: 'Table',
              columns: Sequence['Column[Any]'],
              indexes: Sequence['Index']) -> None:
@@ -298,7 +193,7 @@ def complete(connection: 'Connection', table: 'Table',
             else:
                 change()
         except DBAPIError as error:
-            columns_now, indexes_now = missing(connection, table)
+            columns_now, indexes_now = catalog.missing(connection, table)
             if kind == 'column' and name in [c.name for c in columns_now]:
                 raise exc.TableSetupError(
                     'table %s lacks column(s) %s and they could not be '

@@ -23,7 +23,8 @@ LIBRARY = {'audit_alembic.auditor', 'audit_alembic.values',
            'audit_alembic.schema', 'audit_alembic.waits',
            'audit_alembic.snapshot', 'audit_alembic.drift',
            'audit_alembic.digest', 'audit_alembic.events',
-           'audit_alembic.writer', 'audit_alembic.locks'}
+           'audit_alembic.writer', 'audit_alembic.locks',
+           'audit_alembic.catalog'}
 #: The command line: these and everything under them.
 COMMAND_LINE = ('audit_alembic.cli', 'audit_alembic.__main__')
 #: The test runner: this and everything under it.
