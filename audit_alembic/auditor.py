@@ -330,7 +330,7 @@ class Auditor:
         if self.schema_watch is not None:
             # DDL a failed run left applied (MySQL) is no drift.
             row[values.SCHEMA_HASH_COLUMN] = \
-                self.schema_watch.failed_attempt_hash(connection)
+                self.schema_watch.failed_attempt_hash(connection, ctx)
         # In the caller's transaction, rows held for the steps before
         # come first.
         self._writer.write_held(connection)

@@ -24,6 +24,7 @@ where a snapshot cannot be taken or stored.
 import contextlib
 import datetime
 import time
+import weakref
 from typing import TYPE_CHECKING
 from typing import Any
 from typing import Callable
@@ -36,6 +37,7 @@ from typing import Sequence
 from . import dialects
 from . import locks
 from . import logs
+from . import record
 from . import schema
 from . import snapshot
 from .errors import failure_summary
@@ -108,6 +110,9 @@ class SchemaWatch:
             s for s in schemas if s is not None)
         self.exclude = [(history.schema, history.name),
                         (history.schema, self.snapshots.name)]
+        # Migration context -> the history's last id as its run began.
+        self._started_after: 'weakref.WeakKeyDictionary[Any, int]' = \
+            weakref.WeakKeyDictionary()
 
     # What the Auditor calls, each never raising but a warning logged.
 
@@ -123,7 +128,9 @@ class SchemaWatch:
                 dialects.own_transaction(connection, own_transaction):
             locks.mark_run(connection, self.history)
             if not self._history_exists(connection):
+                self._started_after[ctx] = 0
                 return
+            self._started_after[ctx] = self._last_id(connection)
             baseline = self.baseline(connection)
             if baseline is None or baseline.stale:
                 return
@@ -207,16 +214,51 @@ class SchemaWatch:
             write(connection, [self.row(ctx, SNAPSHOT, digest, message,
                                         user_version)])
 
-    def failed_attempt_hash(self,
-                            connection: 'Connection') -> Optional[str]:
+    def failed_attempt_hash(self, connection: 'Connection',
+                            ctx: Any) -> Optional[str]:
         """The hash of the schema after a failed attempt's rollback
-        (stored), or None where it cannot be had."""
+        (stored), or None where it cannot be had, or where another run
+        wrote rows since this one began: on MySQL and MariaDB its DDL,
+        seen at once, may be ahead of its rows, and a snapshot taken now
+        could miss what its later rows did (the next run's settles it)."""
         with self._warned('take a snapshot of the schema'), \
                 dialects.savepoint(connection):
+            if self._others_wrote(connection, ctx):
+                return None
             document, digest = self.take(connection)
             self.store(connection, document, digest)
             return digest
         return None
+
+    def _last_id(self, connection: 'Connection') -> int:
+        from sqlalchemy import func
+        from sqlalchemy import select
+        last = connection.scalar(select(func.max(
+            self.history.c[self.names[ID_COLUMN]])))
+        return int(last or 0)
+
+    def _others_wrote(self, connection: 'Connection', ctx: Any) -> bool:
+        """Whether rows of another run went into the history since the
+        run of ``ctx`` began (unknown: as if they did)."""
+        from sqlalchemy import or_
+        from sqlalchemy import select
+        started_after = self._started_after.get(ctx)
+        if started_after is None:
+            return True
+        c = self.history.c
+        run_id = record.run_of(ctx).id
+        row_id = c[self.names[ID_COLUMN]]
+        query = select(row_id).where(
+            row_id > started_after,
+            or_(c[RUN_ID_COLUMN].is_(None), c[RUN_ID_COLUMN] != run_id)
+        ).limit(1)
+        if not dialects.server(connection.dialect).reads_a_snapshot:
+            return connection.execute(query).first() is not None
+        # The transaction's snapshot may be older than the table (made
+        # aside) and than the other run's rows: read on another
+        # connection.
+        with connection.engine.connect() as other:
+            return other.execute(query).first() is not None
 
     @contextlib.contextmanager
     def _warned(self, what: str) -> Iterator[None]:
