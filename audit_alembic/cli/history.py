@@ -58,11 +58,7 @@ def add_parser(commands):
     options.add_script_location(
         filters, 'the script directory whose revisions --revision may '
                  'abbreviate')
-    filters.add_argument('--since', metavar='TIMESTAMP',
-                         type=options.timestamp,
-                         help='only steps recorded at or after TIMESTAMP')
-    filters.add_argument('--last', metavar='N', type=options.positive_int,
-                         help='only the N most recent steps')
+    options.add_row_bounds(filters)
     filters.add_argument('--run', metavar='RUN_ID', dest='run_id',
                          type=options.run_id,
                          help='only the steps of one Alembic run: a run_id, '

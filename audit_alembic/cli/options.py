@@ -137,3 +137,14 @@ def database_url(args):
     return database.parse_url(project.sqlalchemy_url(),
                               'sqlalchemy.url of %s'
                               % show_path(project.ini_path))
+
+
+def add_row_bounds(group, what='steps', last_default=''):
+    """``--since TIMESTAMP`` and ``--last N``: which rows of the history
+    (``what`` names them in the help; ``last_default`` adds to that of
+    ``--last``)."""
+    group.add_argument('--since', metavar='TIMESTAMP', type=timestamp,
+                       help='only %s recorded at or after TIMESTAMP' % what)
+    group.add_argument('--last', metavar='N', type=positive_int,
+                       help='only the N most recent %s%s'
+                            % (what, last_default))

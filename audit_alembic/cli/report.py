@@ -67,12 +67,8 @@ def add_parser(commands):
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     options.add_project_options(options.add_database_options(parser))
     bounds = parser.add_argument_group('which rows')
-    bounds.add_argument('--since', metavar='TIMESTAMP',
-                        type=options.timestamp,
-                        help='only rows recorded at or after TIMESTAMP')
-    bounds.add_argument('--last', metavar='N', type=options.positive_int,
-                        help='only the N most recent rows (default: at '
-                             'most %d)' % ROW_LIMIT)
+    options.add_row_bounds(bounds, 'rows',
+                           ' (default: at most %d)' % ROW_LIMIT)
     group = parser.add_argument_group('output')
     group.add_argument('-o', '--output', metavar='FILE',
                        default=DEFAULT_OUTPUT,
