@@ -221,7 +221,7 @@ class Auditor:
                         ctx.connection, [row])
                 self._write(ctx.connection, [row], locked=(
                     self._chain is not None and
-                    self._chain.locked_by_version_table(ctx)))
+                    self._chain.locked_by_version_table(ctx)), run=run)
         if log.isEnabledFor(logging.DEBUG):
             log.debug('recorded %s step %r -> %r in %s',
                       CommonColumnValues.operation_direction(step=step),

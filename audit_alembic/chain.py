@@ -43,6 +43,7 @@ from .stored import as_stored
 from .values import CHAINED
 from .values import ID_COLUMN
 from .values import ROW_HASH_COLUMN
+from .waits import usable
 
 if TYPE_CHECKING:
     from sqlalchemy import Table
@@ -173,17 +174,36 @@ def last_hash_query(table: 'Table') -> 'Select[Any]':
 
 class _Link(NamedTuple):
     """The link after the last row written to a table on a connection,
-    and the (sub)transactions it was written in."""
+    the (sub)transactions it was written in and, for the rows of a step
+    where the server counts them, the migration run and the commits of
+    other connections then (see :func:`.dialects.commits_by_others`)."""
     link: object
     root: 'weakref.ref[Transaction]'
     nested: 'Optional[weakref.ref[Transaction]]'
+    run: 'Optional[weakref.ref[Any]]'
+    others: Optional[int]
 
 
-#: Connection -> table's full name -> the link after the last row
-#: written there (see :meth:`ChainWriter.written`), shared by every
-#: writer of the table.
-_links: 'weakref.WeakKeyDictionary[Connection, dict[str, _Link]]' = \
-    weakref.WeakKeyDictionary()
+#: The key of ``Connection.info`` (the driver's connection's) holding
+#: table's full name -> the link after the last row written there (see
+#: :meth:`ChainWriter.written`), shared by every writer of the table and
+#: every ``Connection`` of the driver's connection.
+LINKS_INFO = 'audit_alembic_chain_links'
+
+
+def _take_kept(connection: 'Connection', table: str) -> Optional[_Link]:
+    """The link kept for ``table`` on ``connection``, taken out: kept
+    again once new rows are written."""
+    links = connection.info.get(LINKS_INFO)
+    return links.pop(table, None) if links else None
+
+
+def forget_links(connection: 'Connection', *args: Any) -> None:
+    """Drop the links kept on ``connection``: a listener of rollbacks,
+    which may undo the rows they follow."""
+    if usable(connection):
+        connection.info.pop(LINKS_INFO, None)
+    # Else its driver's connection is dropped, and its info with it.
 
 
 class ChainWriter:
@@ -199,8 +219,12 @@ class ChainWriter:
     that holds the lock all along (Alembic's steps), the link after the
     last one written is kept (:meth:`written`) rather than read again:
     no other writer can have written in between.  It is not used once
-    the transaction ends, a savepoint begins or ends, or the lock is
-    released (see :meth:`_kept_link`).
+    a savepoint begins or ends, a rollback comes, or the lock is
+    released (see :meth:`_kept_link`); once the transaction commits, only
+    for the next step of the same migration run, where the server shows
+    that no other connection has committed since (SQLite's
+    ``data_version``, read under the lock of the next step's
+    transaction: see :meth:`_committed_link`).
     """
 
     def __init__(self, table: 'Table', names: Sequence[str]) -> None:
@@ -217,16 +241,22 @@ class ChainWriter:
 
     def link(self, connection: 'Connection',
              rows: Iterable[MutableMapping[str, Any]],
-             locked: bool = False) -> None:
+             locked: bool = False, run: Any = None) -> None:
         """Give each of ``rows`` its ``row_hash``, taking the chain's lock
         first unless ``locked`` (the transaction already keeps the other
-        writers of the table waiting)."""
-        kept = self._kept_link(connection)
-        if kept is None and not locked:
+        writers of the table waiting); ``run``: the migration run whose
+        step they record, if any."""
+        kept = _take_kept(connection, self.table.fullname)
+        current = (kept if kept is not None and
+                   self._kept_link(connection, kept) else None)
+        if current is None and not locked:
             self.lock(connection)
+        if current is None and kept is not None and \
+                self._committed_link(connection, kept, run):
+            current = kept
         key = chain_key()
         previous = (link_after(self._read_tail(connection), key)
-                    if kept is None else kept.link)
+                    if current is None else current.link)
         for row in rows:
             for name in self._text_columns:
                 value = row.get(name)
@@ -236,14 +266,14 @@ class ChainWriter:
                 previous, [row.get(name) for name in self.names], key)
 
     def written(self, connection: 'Connection',
-                rows: Sequence[MutableMapping[str, Any]]) -> None:
+                rows: Sequence[MutableMapping[str, Any]],
+                run: Any = None) -> None:
         """``rows``, linked by :meth:`link`, were just INSERTed on
-        ``connection``: keep the link after them for the next rows of
-        this transaction, where it holds the chain's lock until it ends
-        (see :meth:`_holds_the_lock`)."""
-        links = _links.get(connection)
-        if links is None:
-            links = _links[connection] = {}
+        ``connection`` (for a step of ``run``, if given): keep the link
+        after them for the next rows of this transaction, where it holds
+        the chain's lock until it ends (see :meth:`_holds_the_lock`), and
+        for the next step of ``run``."""
+        links = connection.info.setdefault(LINKS_INFO, {})
         links.pop(self.table.fullname, None)
         if not rows or not self._holds_the_lock(connection):
             return
@@ -253,29 +283,40 @@ class ChainWriter:
         nested = connection.get_nested_transaction()
         links[self.table.fullname] = _Link(
             rows[-1][ROW_HASH_COLUMN], weakref.ref(root),
-            None if nested is None else weakref.ref(nested))
+            None if nested is None else weakref.ref(nested),
+            None if run is None else weakref.ref(run),
+            None if run is None else
+            dialects.commits_by_others(connection, self.table.schema))
 
-    def _kept_link(self, connection: 'Connection') -> Optional[_Link]:
-        """The link :meth:`written` kept for the table on ``connection``,
-        where it is still current: written in the very (sub)transactions
-        still going on, the lock held since.  Taken out: kept again once
-        the new rows are written."""
-        links = _links.get(connection)
-        if not links:
-            return None
-        kept = links.pop(self.table.fullname, None)
-        if kept is None:
-            return None
+    def _kept_link(self, connection: 'Connection', kept: _Link) -> bool:
+        """Whether ``kept``, the link :meth:`written` kept for the table
+        on ``connection``, is still current: written in the very
+        (sub)transactions still going on, the lock held since."""
         root = kept.root()
         nested = None if kept.nested is None else kept.nested()
-        if (root is None or not root.is_active or
-                connection.get_transaction() is not root or
-                (kept.nested is not None and
-                 (nested is None or not nested.is_active)) or
-                connection.get_nested_transaction() is not nested or
+        return not (root is None or not root.is_active or
+                    connection.get_transaction() is not root or
+                    (kept.nested is not None and
+                     (nested is None or not nested.is_active)) or
+                    connection.get_nested_transaction() is not nested or
+                    not self._holds_the_lock(connection))
+
+    def _committed_link(self, connection: 'Connection', kept: _Link,
+                        run: Any) -> bool:
+        """Whether ``kept`` is still current for the next step of ``run``
+        although the transaction it was written in is over: written for
+        a step of the same run, committed (a rollback drops it, see
+        :func:`forget_links`), the chain's lock held again, and no other
+        connection has committed to the database since."""
+        root = kept.root()
+        if (kept.others is None or run is None or kept.run is None or
+                kept.run() is not run or
+                (root is not None and root.is_active) or
+                connection.get_transaction() is None or
                 not self._holds_the_lock(connection)):
-            return None
-        return kept
+            return False
+        return dialects.commits_by_others(
+            connection, self.table.schema) == kept.others
 
     def _holds_the_lock(self, connection: 'Connection') -> bool:
         """Whether the transaction of ``connection``, having written the

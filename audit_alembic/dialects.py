@@ -88,6 +88,10 @@ class Server:
     times_need_a_precision = False
     #: Whether the database is a file: no server to wait for.
     is_a_file = False
+    #: A statement giving a number that changes whenever another
+    #: connection commits to the database, ``{schema}`` standing for the
+    #: quoted schema's name; or None, where the server has none.
+    commits_by_others: Optional[str] = None
 
     def creates_index_if_not_exists(self, dialect: 'Dialect') -> bool:
         """Whether ``dialect`` has ``CREATE INDEX IF NOT EXISTS``."""
@@ -126,6 +130,7 @@ class SQLite(Server):
     one_writer_per_file = True
     text_may_not_decode = True
     is_a_file = True
+    commits_by_others = 'PRAGMA {schema}.data_version'
 
 
 @register('mssql')
@@ -147,6 +152,24 @@ def server(dialect: Union['Dialect', str]) -> Server:
     name)."""
     name: Any = getattr(dialect, 'name', dialect)
     return _servers.get(name, _unknown)
+
+
+def commits_by_others(connection: 'Connection',
+                      schema: Optional[str]) -> Optional[int]:
+    """The number :attr:`Server.commits_by_others` gives for ``schema``
+    (None: the default one) on ``connection``, read on the driver's
+    connection (it changes nothing); None where the server has none."""
+    statement = server(connection.dialect).commits_by_others
+    if statement is None:
+        return None
+    quote = connection.dialect.identifier_preparer.quote_schema
+    driver: Any = connection.connection.dbapi_connection
+    cursor = driver.cursor()
+    try:
+        cursor.execute(statement.format(schema=quote(schema or 'main')))
+        return int(cursor.fetchone()[0])
+    finally:
+        cursor.close()
 
 
 def is_mariadb(dialect: 'Dialect') -> bool:

@@ -17,6 +17,7 @@ from typing import Optional
 
 from . import logs
 from .chain import ChainWriter
+from .chain import forget_links
 from .locks import release_lock
 from .ddl import TableMaker
 from .events import RowEvents
@@ -112,12 +113,13 @@ class RowWriter:
         self.write(connection, rows)
 
     def write(self, connection: 'Connection', rows: list[Row],
-              locked: bool = False) -> None:
+              locked: bool = False, run: Any = None) -> None:
         """INSERT ``rows`` in order, chained after the table's last
         chained row where there is a chain (``locked``: the transaction
-        already keeps other writers of the table waiting)."""
+        already keeps other writers of the table waiting; ``run``: the
+        migration run whose step they record, if any)."""
         if self.chain is not None:
-            self.chain.link(connection, rows, locked)
+            self.chain.link(connection, rows, locked, run)
         # executemany takes its columns from the first row: write each
         # run of rows with the same keys apart, in order.
         if len(rows) == 1:  # the usual case: no executemany
@@ -130,7 +132,7 @@ class RowWriter:
                     connection.execute(self._insert, rows[start:end])
                     start = end
         if self.chain is not None:
-            self.chain.written(connection, rows)
+            self.chain.written(connection, rows, run)
         self.events.written(connection, rows)
 
     def forget(self, connection: 'Connection', *args: Any) -> None:
@@ -142,4 +144,5 @@ class RowWriter:
             state.contexts.clear()
         self.maker.forget()
         if self.chain is not None:
+            forget_links(connection)
             release_lock(connection)

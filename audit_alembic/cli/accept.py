@@ -168,6 +168,8 @@ def accept(connection, table, layout, revision, checksum, reason):
         _check_key(connection, table, chained, names[ID_COLUMN])
         writer.link(connection, [row], locked=True)
     result = connection.execute(table.insert(), row)
+    if writer is not None:
+        writer.written(connection, [row])
     key = result.inserted_primary_key
     return Acceptance(True, key[0] if key else None)
 

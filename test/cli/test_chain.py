@@ -38,6 +38,24 @@ def with_key(key):
     return unittest.mock.patch.dict(os.environ, environment, clear=True)
 
 
+def another_connection_writes(op):
+    """From a migration script: append a copy of the history's last row
+    as an offline script would (no hash, host, user or duration), on
+    another connection, and commit it."""
+    engine = create_engine(op.get_bind().engine.url)
+    try:
+        with engine.begin() as connection:
+            table = Table(HISTORY, MetaData(), autoload_with=connection)
+            last = connection.execute(select(table).order_by(
+                table.c.id.desc()).limit(1)).mappings().one()
+            connection.execute(table.insert(), {
+                name: value for name, value in last.items()
+                if name not in ('id', 'row_hash', 'host', 'os_user',
+                                'duration_ms')})
+    finally:
+        engine.dispose()
+
+
 class ChainTestBase(CLITestCase):
     __backend__ = True
 
@@ -271,19 +289,20 @@ class ChainTest(ChainTestBase):
 
 
 class ConcurrentChainTest(ChainTestBase):
-    """Real ``alembic`` processes writing one history table at once."""
+    """Writers of one history table: real ``alembic`` processes at once,
+    and connections taking turns."""
 
     def project(self, revisions, version_table='alembic_version',
-                engine=None):
+                engine=None, **options):
         if engine is None:
             env = self.process_scratch_env(
                 revisions, auditor=Auditor.create('1.0', details=True),
-                version_table=version_table)
+                version_table=version_table, **options)
         else:
             env = ScratchEnvironment(
                 engine, revisions,
                 auditor=Auditor.create('1.0', details=True),
-                version_table=version_table)
+                version_table=version_table, **options)
             self.addCleanup(env.close)
         # The alembic command reads no version table option: have this
         # project's env.py take it from alembic.ini.
@@ -346,6 +365,38 @@ class ConcurrentChainTest(ChainTestBase):
                          ['P1', 'P2', 'P3', 'Q1', 'Q2', 'Q3'])
         # Only the chain: the replay of one project sees the other's steps.
         self.verify_chain(first, '--version-table', 'first_version')
+
+    def test_another_connection_writing_between_two_steps(self):
+        # A run keeps the link after its last row for its next step
+        # (SQLite: across the step's commit, while no other connection
+        # has committed since); here another connection appends a row
+        # between two steps (each committed: the others see the table),
+        # so the link must be read again.
+        env = self.project([
+            Rev('P1'),
+            Rev('P2', 'P1', upgrade='from test.cli.test_chain import '
+                'another_connection_writes; another_connection_writes(op)',
+                downgrade='pass'),
+            Rev('P3', 'P2')], transaction_per_migration=True)
+        env.run('upgrade', 'head')
+        self.assertEqual([(r['alembic_version'], r['row_hash'] is None)
+                          for r in env.history()],
+                         [('P1', False), ('P1', True), ('P2', False),
+                          ('P3', False)])
+        self.verify_chain(env)
+
+    def test_a_run_again_after_its_rollback(self):
+        # The link after rows a rollback undid is not kept.
+        env = self.project([Rev('P1', upgrade='pass', downgrade='pass')])
+        with env.engine.connect() as connection:
+            connection.begin()
+            env.run('upgrade', 'P1', connection=connection)
+            connection.rollback()
+            env.run('upgrade', 'P1', connection=connection)
+            connection.commit()
+        self.assertEqual([r['alembic_version'] for r in env.history()],
+                         ['P1'])
+        self.verify_chain(env)
 
 
 class ChainLockTest(ChainTestBase):
