@@ -215,7 +215,9 @@ def python_020(url):
     if os.path.exists(python):
         return python
     base = shutil.which('python3.10')
-    if base is None:
+    if base is None or subprocess.run(
+            [base, '-c', ''], capture_output=True).returncode:
+        # Not on PATH, or pyenv's shim of a version not selected.
         pyenv = subprocess.run(['pyenv', 'root'], capture_output=True,
                                text=True).stdout.strip()
         found = sorted(d for d in os.listdir(
@@ -273,7 +275,8 @@ def off_check_seconds():
     """Seconds the events' code path takes per written row while the
     events are off: the check :meth:`.RowEvents.written` makes."""
     from audit_alembic import events
-    row_events = events.RowEvents('bench')
+    from audit_alembic.committed import RowEvents
+    row_events = RowEvents('bench')
     rows = [{}]
     assert not events.logger.isEnabledFor(logging.INFO)
     number = 1000000

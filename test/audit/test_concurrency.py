@@ -1,7 +1,11 @@
 """Several ``alembic upgrade head`` processes at once (see
 bench/concurrent_upgrades.py for the longer race)."""
+import os
 import re
+import threading
 import unittest
+import unittest.mock
+import warnings
 
 from audit_alembic.testing.fixtures import AlembicProcess
 from audit_alembic.testing.fixtures import TestBase
@@ -53,7 +57,7 @@ def lost_the_race(process):
     output = process.stderr + process.stdout
     return process.returncode > 0 and \
         bool(RACE_ERRORS.search(final_error(output))) and \
-        DEFAULT_TABLE_NAME not in output
+        DEFAULT_TABLE_NAME not in final_error(output)
 
 
 class ConcurrentUpgradeTest(TestBase):
@@ -113,6 +117,11 @@ class LostTheRaceTest(unittest.TestCase):
         self.assertTrue(lost_the_race(self.process(
             '', 255, "FAILED: Online migration expected to match one row "
             "when updating 'A' to 'B' in 'alembic_version'; 0 found\n")))
+        # The auditor's own log line of the failed attempt comes first.
+        self.assertTrue(lost_the_race(self.process(
+            'INFO [audit_alembic.auditor] recorded a failed attempt at C in '
+            '%s\nsqlalchemy.exc.OperationalError: (sqlite3.Operational'
+            'Error) database is locked\n' % DEFAULT_TABLE_NAME)))
 
     def test_anything_else_is_a_failure(self):
         for stderr, returncode in [
@@ -128,3 +137,39 @@ class LostTheRaceTest(unittest.TestCase):
             with self.subTest(stderr=stderr):
                 self.assertFalse(lost_the_race(
                     self.process(stderr, returncode)))
+
+
+class AlembicProcessTest(TestBase):
+    """The processes of the races: Alembic's command line, in the test's
+    working directory and environment as they are when it starts."""
+
+    def test_runs_in_the_tests_directory_and_environment(self):
+        env = self.process_scratch_env(LINEAR)
+        self.addCleanup(os.chdir, os.getcwd())
+        os.chdir(env.directory)
+        with unittest.mock.patch.dict(os.environ, {'APP_VERSION': '7.7'}):
+            process = AlembicProcess('alembic.ini', 'upgrade', 'A')
+        self.assertEqual(process.wait(), 0, process.stderr)
+        self.assertEqual([row['user_version'] for row in env.history()],
+                         ['7.7'])
+        process = AlembicProcess('alembic.ini', 'heads')
+        self.assertEqual(process.wait(), 0, process.stderr)
+        self.assertIn('C (head)', process.stdout)
+
+    def test_no_fork_of_a_threaded_test_process(self):
+        # Python 3.12+ warns of (and may deadlock on) a fork of a process
+        # with threads, as pytest-xdist's workers are.
+        env = self.process_scratch_env(LINEAR)
+        done = threading.Event()
+        thread = threading.Thread(target=done.wait)
+        thread.start()
+        try:
+            with warnings.catch_warnings(record=True) as warned:
+                warnings.simplefilter('always', DeprecationWarning)
+                process = AlembicProcess(env.ini_path, 'heads')
+        finally:
+            done.set()
+            thread.join()
+        self.assertEqual(process.wait(), 0, process.stderr)
+        self.assertEqual([str(w.message) for w in warned
+                          if 'fork()' in str(w.message)], [])
