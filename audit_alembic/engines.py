@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from typing import Any
 from typing import Iterator
 from typing import Optional
+from typing import Union
 
 from . import compat
 from . import dialects
@@ -111,12 +112,14 @@ def connect(url: 'URL',
 
     Database errors raised while connecting, or inside the ``with``
     block, become a :class:`CommandError`.  Unless ``must_exist`` is
-    false, a SQLite file is not created where there is none.
+    false, a SQLite file is not created where there is none.  Text SQLite
+    cannot decode reads as its bytes (:func:`read_text_as_stored`).
     """
     from sqlalchemy import exc
     if must_exist:
         check_sqlite_file(url)
     engine = create_engine(url)
+    read_text_as_stored(engine)
     try:
         wait_for_server(engine)
         with engine.connect() as connection:
@@ -127,6 +130,29 @@ def connect(url: 'URL',
                     masked(url), describe_error(err, url))) from None
     finally:
         engine.dispose()
+
+
+def read_text_as_stored(engine: 'Engine') -> None:
+    """Have ``engine``'s pysqlite connections return text that SQLite
+    cannot decode as its stored bytes instead of failing on it, so that
+    the commands show and hash it as stored (see :mod:`.stored`)."""
+    if dialects.server(engine.dialect).text_may_not_decode and \
+            engine.dialect.driver == 'pysqlite':
+        from sqlalchemy import event
+        event.listen(engine, 'connect', _set_text_factory)
+
+
+def _set_text_factory(dbapi_connection: Any, connection_record: Any) -> None:
+    dbapi_connection.text_factory = text_or_bytes
+
+
+def text_or_bytes(data: bytes) -> Union[str, bytes]:
+    """``data`` decoded from UTF-8; ``data`` itself where it is not
+    UTF-8."""
+    try:
+        return data.decode('utf-8')
+    except UnicodeDecodeError:
+        return data
 
 
 def wait_for_server(engine: 'Engine',

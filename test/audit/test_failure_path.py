@@ -15,8 +15,11 @@ import sys
 import threading
 import time
 import traceback
+import logging
 import uuid
 
+from sqlalchemy import event
+from sqlalchemy import inspect
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
@@ -251,6 +254,67 @@ class ServerEndsSessionTest(FailurePathTestBase):
             -len(seen_frames):], seen_frames)
         self.check_failed_row(env, 'sqlalchemy.exc.OperationalError: %s' % (
             str(error).split('\n', 1)[0],))
+
+    def refuse_connections_once_ended(self):
+        """End the step's session in a thread, the engine refusing new
+        connections from just before (as a server gone would): the
+        thread, the errors it met and the event whose clearing lets
+        connections be made again."""
+        refused = threading.Event()
+        driver_error = self.engine.dialect.loaded_dbapi.OperationalError
+
+        def refuse(dialect, connection_record, cargs, cparams):
+            if refused.is_set():
+                raise driver_error('refused by the test')
+        event.listen(self.engine, 'do_connect', refuse)
+        self.addCleanup(event.remove, self.engine, 'do_connect', refuse)
+        errors = []
+
+        def run():
+            try:
+                with self.engine.connect() as connection:
+                    session = self.poll(connection, self.server()['running'],
+                                        {'query': self.statement})
+                    refused.set()
+                    self.engine.pool.dispose()  # no idle one to reuse
+                    connection.execute(text(
+                        self.server()['end_session'] % session))
+                    connection.commit()
+            except BaseException as error:
+                errors.append(error)
+        thread = threading.Thread(target=run)
+        thread.start()
+        self.addCleanup(thread.join)
+        self.addCleanup(refused.clear)
+        return thread, errors, refused
+
+    def test_no_fresh_connection_after_the_session_ended(self):
+        env = self.sleeping_env(
+            'from test.audit.test_failure_path import execute_and_keep; '
+            'execute_and_keep(op, %r)')
+        del SEEN[:]
+        thread, errors, refused = self.refuse_connections_once_ended()
+        with self.assertLogs(level=logging.WARNING) as logs:
+            try:
+                env.run('upgrade', 'head')
+            except OperationalError as raised:
+                error = raised
+        thread.join()
+        self.assertEqual(errors, [])
+        (seen, _), = SEEN
+        self.assertIs(error, seen)  # unchanged, not the refusal
+        self.assertIs(error.__context__, error.orig)
+        self.assertNotIn('refused by the test', str(error))
+        self.assertEqual(len(logs.records), 1, logs.output)
+        self.assertIn('could not record the failed attempt in '
+                      'alembic_version_history', logs.output[0])
+        self.assertIn('refused by the test', logs.output[0])
+        refused.clear()
+        if self.dialect_name == 'postgresql':  # one transaction, undone
+            self.assertFalse(inspect(self.engine).has_table(
+                'alembic_version_history'))
+        else:
+            self.assertEqual(steps(env.history()), [('', 'A', 'ok')])
 
     def test_in_the_callers_transaction(self):
         # The program's transaction died with the session: the failed
