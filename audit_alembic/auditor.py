@@ -1,8 +1,7 @@
-"""The :class:`Auditor`: the hooks that record each step Alembic applies,
-and what happens around a run's steps (the table: :mod:`.schema` and
-:mod:`.ddl`; when rows are written: :mod:`.writer`; the chain:
-:mod:`.chain`; failed attempts: :mod:`.failure`; the schema's
-snapshots and drift: :mod:`.drift`; the digest: :mod:`.digest`).
+"""The :class:`Auditor`: the hooks that record each step Alembic applies
+(the table: :mod:`.schema` and :mod:`.ddl`; when rows are written:
+:mod:`.writer`; the chain: :mod:`.chain`; what happens around a run's
+steps: :mod:`.running`).
 """
 import logging
 from typing import TYPE_CHECKING
@@ -16,17 +15,14 @@ from typing import Union
 
 from sqlalchemy import String
 
-from . import compat
 from . import dialects
-from . import digest
 from . import exc
-from . import failure
+from . import facts
 from . import logs
-from . import record
+from . import running
 from . import schema
 from . import values
 from .chain import ChainWriter
-from .locks import release_lock
 from .ddl import TableMaker
 from .drift import SchemaWatch
 from .exc import TableSetupError  # noqa: F401 (importable here, as before)
@@ -38,7 +34,6 @@ if TYPE_CHECKING:
     from sqlalchemy import Column
     from sqlalchemy import MetaData
     from sqlalchemy import Table
-    from sqlalchemy.engine import Connection
     from sqlalchemy.types import TypeEngine
 
 log = logging.getLogger(logs.AUDITOR)
@@ -202,7 +197,7 @@ class Auditor:
         literal values (and, for the details, SQL expressions evaluated
         when the script runs) follows the step.
         """
-        run = record.run_of(ctx)
+        run = facts.run_of(ctx)
         run.step_ended()
         row = self.make_row(ctx=ctx, step=step, **kw)
         if ctx.as_sql:
@@ -244,94 +239,8 @@ class Auditor:
         meanwhile, it logs a warning instead.  Offline it only runs the
         migrations.
         """
-        if context.is_offline_mode():
-            with context.begin_transaction():
-                context.run_migrations(**kw)
-            return
-        ctx = context.get_context()
-        run = record.run_of(ctx)
-        run.start()
-        callers_transaction = ctx.connection.in_transaction()
-        # Until it returns, a commit's rows are emitted after the COMMIT.
-        self._events.run_started()
-        try:
-            self._events.follow(ctx.connection)
-            self._maker.complete_now(ctx)
-            # Commands that only read (alembic current...) write nothing.
-            migrates = compat.migrates(ctx)
-            watch = self.schema_watch if migrates else None
-            if watch is not None:
-                watch.check(ctx, not callers_transaction, self._write,
-                            self._user_version_of(ctx, kw))
-        except BaseException:
-            self._events.run_ended()
-            raise
-        run.start()  # the first step's duration leaves the check out
-        try:
-            with context.begin_transaction():
-                context.run_migrations(**kw)
-                if watch is not None and self._stamp_held_rows(ctx):
-                    run.schema_recorded = True
-        except BaseException as error:
-            if self.record_failures and not isinstance(error, GeneratorExit):
-                failure.record_attempt(
-                    ctx, error, kw, callers_transaction, self.make_row,
-                    self._write_failed_attempt, self.table.name)
-                if isinstance(error, Exception) and self._chain and \
-                        migrates:
-                    digest.log_digest(ctx.connection, self.table,
-                                      not callers_transaction,
-                                      failure.RECORD_TIMEOUT)
-            raise
-        else:
-            if watch is not None and not (
-                    run.schema_recorded and
-                    run.steps_done in (0, run.steps_planned)):
-                # The steps committed one by one: a row of its own.
-                watch.record(ctx, not callers_transaction, self._write,
-                             self._user_version_of(ctx, kw),
-                             first_only=run.steps_done == 0)
-            if self._chain is not None and migrates:
-                digest.log_digest(ctx.connection, self.table,
-                                  not callers_transaction)
-        finally:
-            if watch is not None:
-                watch.end(ctx.connection)
-            if not callers_transaction:
-                release_lock(ctx.connection)
-            self._events.run_ended()
-
-    def _stamp_held_rows(self, ctx: Any) -> bool:
-        """Give the rows held for the run's end the schema's hash; False
-        where none are held (they were written step by step)."""
-        assert self.schema_watch is not None
-        # Taken out first: the snapshot's savepoint would write them.
-        rows = self._writer.take_held(ctx.connection)
-        if not rows:
-            return False
-        stamped = self.schema_watch.stamp_rows(ctx.connection, rows)
-        self._write(ctx.connection, rows)
-        return stamped
-
-    def _user_version_of(self, ctx: Any, run_args: Any) -> Any:
-        """The user version for a row that is no step (see
-        :func:`.record.user_version_without_step`)."""
-        if self.schema_watch is None:
-            return None
-        return record.user_version_without_step(
-            self._make_row,
-            self.schema_watch.names[values.USER_VERSION_COLUMN], ctx,
-            run_args)
-
-    def _write_failed_attempt(self, connection: 'Connection', ctx: Any,
-                              row: Row) -> None:
-        """Write the row of a failed attempt (see :mod:`.failure`)."""
-        self._writer.ready(ctx, recheck=True)
-        if self.schema_watch is not None:
-            # DDL a failed run left applied (MySQL) is no drift.
-            row[values.SCHEMA_HASH_COLUMN] = \
-                self.schema_watch.failed_attempt_hash(connection, ctx)
-        # In the caller's transaction, rows held for the steps before
-        # come first.
-        self._writer.write_held(connection)
-        self._write(connection, [row])
+        running.run_migrations(
+            context, kw, table=self.table, writer=self._writer,
+            schema_watch=self.schema_watch,
+            record_failures=self.record_failures, make_row=self.make_row,
+            row_values=self._make_row)

@@ -14,6 +14,8 @@ from typing import NamedTuple
 from typing import Optional
 from typing import Sequence
 
+from . import dialects
+
 if TYPE_CHECKING:
     from sqlalchemy import Column
     from sqlalchemy import Index
@@ -85,7 +87,8 @@ def read(connection: 'Connection', table: 'Table',
     (``query``, else :func:`postgresql_query`), where the dialect has
     one (PostgreSQL, the companions in the table's schema); None
     elsewhere."""
-    if connection.dialect.name != 'postgresql' or any(
+    if not dialects.server(
+            connection.dialect).reads_the_catalog_in_one_query or any(
             companion.schema != table.schema for companion in companions):
         return None
     if query is None:

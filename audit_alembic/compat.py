@@ -54,8 +54,10 @@ def standard_conforming_strings(dialect: 'Dialect') -> Iterator[None]:
     backslashes) until a connection says otherwise, and offline there is
     no connection; 2.1 assumes the standard and has no such flag.
     """
+    from . import dialects  # this file is also loaded by path alone
     flag = '_backslash_escapes'  # private in SQLAlchemy 2.0
-    if dialect.name != 'postgresql' or not getattr(dialect, flag, False):
+    if (not dialects.server(dialect).has_standard_conforming_strings or
+            not getattr(dialect, flag, False)):
         yield
         return
     setattr(dialect, flag, False)

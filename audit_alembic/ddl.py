@@ -23,6 +23,7 @@ from typing import cast
 
 from . import catalog
 from . import dialects
+from . import transactions
 from . import exc
 from . import logs
 from .errors import first_line
@@ -91,8 +92,8 @@ class TableMaker:
 
     def _complete_table(self, connection: 'Connection', ctx: Any) -> None:
         """Add to an existing table the columns and indexes it lacks."""
-        if self._catalog_query is None and \
-                connection.dialect.name == 'postgresql':
+        if self._catalog_query is None and dialects.server(
+                connection.dialect).reads_the_catalog_in_one_query:
             self._catalog_query = catalog.postgresql_query(
                 self.table, self.companions)
         found = catalog.read(connection, self.table, self.companions,
@@ -121,7 +122,7 @@ class TableMaker:
         from sqlalchemy.schema import CreateTable
         for companion in self.companions:
             try:
-                with dialects.savepoint(connection):
+                with transactions.savepoint(connection):
                     companion.create(connection, checkfirst=True)
             except DBAPIError as error:
                 logs.auditor().warning(

@@ -13,21 +13,17 @@ SQLAlchemy is imported inside the functions that need it.
 from typing import TYPE_CHECKING
 from typing import Any
 from typing import Callable
-from typing import ContextManager
 from typing import Optional
 from typing import TypeVar
 from typing import Union
 
 if TYPE_CHECKING:
-    import datetime
-
     from sqlalchemy.engine import URL
     from sqlalchemy.engine import Connection
     from sqlalchemy.engine import Dialect
     from sqlalchemy.sql.elements import ColumnClause
     from sqlalchemy.sql.elements import ColumnElement
     from sqlalchemy.sql.elements import TextClause
-    from sqlalchemy.types import TypeEngine
 
 #: How the writers of a chained history table take turns (see
 #: :class:`.chain.ChainWriter`): a lock a statement takes and the end of
@@ -38,6 +34,16 @@ TRANSACTION_LOCK = 'transaction'
 SESSION_LOCK = 'session'
 #: ... or the database's write lock, which any write takes (SQLite).
 WRITE_LOCK = 'write'
+
+#: How a connection's statements are made to wait for locks no longer
+#: (see :mod:`.waits`): settings of the transaction (PostgreSQL's
+#: ``lock_timeout`` and ``statement_timeout``) ...
+TRANSACTION_TIMEOUTS = 'transaction_timeouts'
+#: ... variables of the session (MySQL's and MariaDB's lock waits and
+#: statement time) ...
+SESSION_TIMEOUTS = 'session_timeouts'
+#: ... or the busy timeout, the write lock taken first (SQLite).
+BUSY_TIMEOUT = 'busy_timeout'
 
 #: How the session user is read: ``CURRENT_USER`` as it is ...
 CURRENT_USER = 'current_user'
@@ -92,6 +98,18 @@ class Server:
     #: connection commits to the database, ``{schema}`` standing for the
     #: quoted schema's name; or None, where the server has none.
     commits_by_others: Optional[str] = None
+    #: How lock waits are bounded (a ``*_TIMEOUT*`` above), or None.
+    wait_bound: Optional[str] = None
+    #: Whether its tables, columns and indexes are read in one query of
+    #: its catalog (:func:`.catalog.postgresql_query`).
+    reads_the_catalog_in_one_query = False
+    #: Whether it has ``standard_conforming_strings``, that string
+    #: literals may be rendered for.
+    has_standard_conforming_strings = False
+    #: Whether its ``TEXT`` holds only 64 KB (``LONGTEXT`` holds more).
+    text_is_short = False
+    #: Whether only an ``INTEGER`` primary key autoincrements.
+    autoincrements_only_integer = False
 
     def creates_index_if_not_exists(self, dialect: 'Dialect') -> bool:
         """Whether ``dialect`` has ``CREATE INDEX IF NOT EXISTS``."""
@@ -105,6 +123,9 @@ class PostgreSQL(Server):
     utc_now = "(CURRENT_TIMESTAMP AT TIME ZONE 'UTC')"
     failure_spoils_the_transaction = True
     times_read_as_text = True
+    wait_bound = TRANSACTION_TIMEOUTS
+    reads_the_catalog_in_one_query = True
+    has_standard_conforming_strings = True
 
 
 @register('mysql', 'mariadb')
@@ -115,6 +136,8 @@ class MySQL(Server):
     utc_now = 'UTC_TIMESTAMP(6)'
     reads_a_snapshot = True
     times_need_a_precision = True
+    wait_bound = SESSION_TIMEOUTS
+    text_is_short = True
 
     def creates_index_if_not_exists(self, dialect: 'Dialect') -> bool:
         # MySQL, unlike MariaDB, has no CREATE INDEX IF NOT EXISTS.
@@ -131,6 +154,8 @@ class SQLite(Server):
     text_may_not_decode = True
     is_a_file = True
     commits_by_others = 'PRAGMA {schema}.data_version'
+    wait_bound = BUSY_TIMEOUT
+    autoincrements_only_integer = True
 
 
 @register('mssql')
@@ -152,6 +177,11 @@ def server(dialect: Union['Dialect', str]) -> Server:
     name)."""
     name: Any = getattr(dialect, 'name', dialect)
     return _servers.get(name, _unknown)
+
+
+def names_with(fact: Callable[[Server], bool]) -> tuple[str, ...]:
+    """The dialect names whose :class:`Server` has ``fact``."""
+    return tuple(name for name, known in _servers.items() if fact(known))
 
 
 def commits_by_others(connection: 'Connection',
@@ -192,17 +222,6 @@ def steps_share_a_transaction(ctx: Any) -> bool:
     does with transactional DDL unless ``transaction_per_migration``."""
     return (ctx.impl.transactional_ddl and
             not ctx.opts.get('transaction_per_migration', False))
-
-
-def change_time_type(
-        dialect: 'Dialect') -> 'TypeEngine[datetime.datetime]':
-    """The type implementing a ``DateTime`` that keeps microseconds on
-    ``dialect``; MySQL's dialect is loaded only where it is in use."""
-    if server(dialect).times_need_a_precision:
-        from sqlalchemy.dialects.mysql import DATETIME
-        return DATETIME(fsp=6)
-    from sqlalchemy import DateTime
-    return DateTime()
 
 
 def session_user(connection: 'Connection') -> Optional[str]:
@@ -275,26 +294,3 @@ def has_a_server(url: 'URL') -> bool:
     """Whether ``url``'s database is reached through a server (that may
     be slow to answer), not a file."""
     return not server(url.get_backend_name()).is_a_file
-
-
-def savepoint(connection: 'Connection') -> ContextManager[Any]:
-    """A savepoint on ``connection`` where a failed statement spoils the
-    transaction (PostgreSQL), so that what fails inside leaves the
-    transaction usable; elsewhere a context that does nothing."""
-    import contextlib
-    if (server(connection.dialect).failure_spoils_the_transaction and
-            connection.in_transaction()):
-        return connection.begin_nested()
-    return contextlib.nullcontext()
-
-
-def own_transaction(connection: 'Connection',
-                    own: bool = True) -> ContextManager[Any]:
-    """A transaction of its own on ``connection`` (committing first what
-    it began before, e.g. completing the history table), or where
-    ``own`` is false a :func:`savepoint` in the caller's."""
-    if own:
-        if connection.in_transaction():
-            connection.commit()
-        return connection.begin()
-    return savepoint(connection)

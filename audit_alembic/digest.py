@@ -163,8 +163,8 @@ def log_digest(connection: 'Connection', table: 'Table', own: bool = True,
     locks.  Never raises: a problem is one warning."""
     import contextlib
 
-    from . import dialects
-    from .chain import chain_key
+    from . import transactions
+    from .hashing import chain_key
     from .errors import failure_summary
     from .waits import bounded
     from .waits import usable
@@ -177,7 +177,7 @@ def log_digest(connection: 'Connection', table: 'Table', own: bool = True,
         with contextlib.ExitStack() as stack:
             if timeout is not None:
                 stack.enter_context(bounded(connection, timeout))
-            stack.enter_context(dialects.own_transaction(connection, own))
+            stack.enter_context(transactions.own_transaction(connection, own))
             found = take(connection, table, key=chain_key())
     except Exception as problem:
         log.warning('could not take the digest of %s: %s', table.name,

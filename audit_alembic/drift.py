@@ -17,12 +17,12 @@ comparison is skipped while steps recorded after the last snapshot have
 none of their own (a run still going step by step, or one killed
 mid-way): the snapshot at that run's end settles it.
 
-:class:`SchemaWatch` holds these queries and rows; :class:`.Auditor`
-decides when.  Nothing here stops a deploy: the Auditor logs a warning
-where a snapshot cannot be taken or stored.
+:class:`SchemaWatch` holds these rows (the snapshots behind them:
+:mod:`.snapstore`); :class:`.Auditor` decides when.  Nothing here
+stops a deploy: the Auditor logs a warning where a snapshot cannot be
+taken or stored.
 """
 import contextlib
-import datetime
 import time
 import weakref
 from typing import TYPE_CHECKING
@@ -30,22 +30,22 @@ from typing import Any
 from typing import Callable
 from typing import Iterator
 from typing import Mapping
-from typing import NamedTuple
 from typing import Optional
 from typing import Sequence
 
 from . import dialects
+from . import facts
 from . import locks
 from . import logs
-from . import record
-from . import schema
-from . import snapshot
+from . import transactions
 from .errors import failure_summary
 from .record import DetailColumnValues
-from .values import ACCEPTED
+from .schemadiff import summary
+from .snapstore import Baseline
+from .snapstore import SnapshotStore
+from .snapstore import changes_between
 from .values import CHANGE_TIME_COLUMN
 from .values import DRIFT
-from .values import FIRST_SEEN_COLUMN
 from .values import DB_USER_COLUMN
 from .values import DIRECTION_COLUMN
 from .values import HOST_COLUMN
@@ -59,11 +59,9 @@ from .values import OS_USER_COLUMN
 from .values import RUN_ID_COLUMN
 from .values import SCHEMA_HASH_COLUMN
 from .values import SNAPSHOT
-from .values import SNAPSHOT_COLUMN
 from .values import STATUS_COLUMN
 from .values import UP
 from .values import USER_VERSION_COLUMN
-from .values import CommonColumnValues
 
 if TYPE_CHECKING:
     from sqlalchemy import Table
@@ -80,20 +78,9 @@ Write = Callable[['Connection', list[Row]], None]
 SETTLE_SECONDS = 0.5
 
 
-class Baseline(NamedTuple):
-    """The last recorded snapshot: the id, run and time of the row
-    naming it, its hash, and whether steps were recorded after it
-    without one (``stale``)."""
-
-    row_id: Any
-    run_id: Optional[str]
-    changed_at: Optional[datetime.datetime]
-    schema_hash: str
-    stale: bool
-
-
-class SchemaWatch:
-    """The snapshots of the schema(s) a history table's database holds.
+class SchemaWatch(SnapshotStore):
+    """The snapshots of the schema(s) a history table's database holds,
+    and the rows recording them.
 
     :param history: the history table (its columns named by ``names``,
         role -> name, its revisions joined by ``separator``).
@@ -102,14 +89,8 @@ class SchemaWatch:
 
     def __init__(self, history: 'Table', names: Mapping[str, str],
                  separator: str, schemas: Sequence[str] = ()) -> None:
-        self.history = history
-        self.snapshots = schema.snapshot_table(history)
-        self.names = names
+        super().__init__(history, names, schemas)
         self.separator = separator
-        self.schemas: tuple[Optional[str], ...] = (None,) + tuple(
-            s for s in schemas if s is not None)
-        self.exclude = [(history.schema, history.name),
-                        (history.schema, self.snapshots.name)]
         # Migration context -> the history's last id as its run began.
         self._started_after: 'weakref.WeakKeyDictionary[Any, int]' = \
             weakref.WeakKeyDictionary()
@@ -125,7 +106,7 @@ class SchemaWatch:
         going until :meth:`end` (see :func:`.locks.mark_run`)."""
         connection = ctx.connection
         with self._warned('check the schema for drift'), \
-                dialects.own_transaction(connection, own_transaction):
+                transactions.own_transaction(connection, own_transaction):
             locks.mark_run(connection, self.history)
             if not self._history_exists(connection):
                 self._started_after[ctx] = 0
@@ -139,7 +120,7 @@ class SchemaWatch:
                     connection, baseline, digest):
                 return
             changes = changes_between(self, connection, baseline, document)
-            message = (snapshot.summary(changes, limit=MESSAGE_LENGTH)
+            message = (summary(changes, limit=MESSAGE_LENGTH)
                        if changes is not None else
                        'schema changed (the last snapshot is missing)')
             self.store(connection, document, digest)
@@ -182,7 +163,7 @@ class SchemaWatch:
         writes now) the hash of the schema.  Return whether it could."""
         digest = None
         with self._warned('take a snapshot of the schema'), \
-                dialects.savepoint(connection):
+                transactions.savepoint(connection):
             document, digest = self.take(connection)
             self.store(connection, document, digest)
         for row in rows:
@@ -197,7 +178,7 @@ class SchemaWatch:
         is recorded yet; what changed is drift the next run may find)."""
         connection = ctx.connection
         with self._warned('record a snapshot of the schema'), \
-                dialects.own_transaction(connection, own_transaction):
+                transactions.own_transaction(connection, own_transaction):
             if not self._history_exists(connection):
                 return
             baseline = self.baseline(connection)
@@ -209,7 +190,7 @@ class SchemaWatch:
             changes = None if baseline is None else changes_between(
                 self, connection, baseline, document)
             message = ('first snapshot of the schema' if changes is None
-                       else snapshot.summary(changes, limit=MESSAGE_LENGTH))
+                       else summary(changes, limit=MESSAGE_LENGTH))
             self.store(connection, document, digest)
             write(connection, [self.row(ctx, SNAPSHOT, digest, message,
                                         user_version)])
@@ -222,7 +203,7 @@ class SchemaWatch:
         seen at once, may be ahead of its rows, and a snapshot taken now
         could miss what its later rows did (the next run's settles it)."""
         with self._warned('take a snapshot of the schema'), \
-                dialects.savepoint(connection):
+                transactions.savepoint(connection):
             if self._others_wrote(connection, ctx):
                 return None
             document, digest = self.take(connection)
@@ -246,7 +227,7 @@ class SchemaWatch:
         if started_after is None:
             return True
         c = self.history.c
-        run_id = record.run_of(ctx).id
+        run_id = facts.run_of(ctx).id
         row_id = c[self.names[ID_COLUMN]]
         query = select(row_id).where(
             row_id > started_after,
@@ -274,71 +255,6 @@ class SchemaWatch:
         return inspect(connection).has_table(self.history.name,
                                              schema=self.history.schema)
 
-    def take(self, connection: 'Connection') -> tuple[Row, str]:
-        """``(snapshot, hash)`` of the live schema, read on
-        ``connection`` in its transaction."""
-        document = snapshot.take(connection, self.schemas, self.exclude)
-        return document, snapshot.snapshot_hash(document)
-
-    def baseline(self, connection: 'Connection') -> Optional[Baseline]:
-        """The :class:`Baseline` of the history, or None where no row
-        names a snapshot yet."""
-        from sqlalchemy import and_
-        from sqlalchemy import or_
-        from sqlalchemy import select
-        c = self.history.c
-        row_id = c[self.names[ID_COLUMN]]
-        last = connection.execute(
-            select(row_id, c[RUN_ID_COLUMN],
-                   c[self.names[CHANGE_TIME_COLUMN]], c[SCHEMA_HASH_COLUMN])
-            .where(c[SCHEMA_HASH_COLUMN].isnot(None))
-            .order_by(row_id.desc()).limit(1)).first()
-        if last is None:
-            return None
-        later = connection.execute(
-            select(row_id).where(and_(
-                row_id > last[0], c[SCHEMA_HASH_COLUMN].is_(None),
-                or_(c[STATUS_COLUMN].is_(None),
-                    c[STATUS_COLUMN] != ACCEPTED))).limit(1)).first()
-        row_id_found, run_id, changed_at, schema_hash = last
-        return Baseline(row_id_found, run_id, changed_at, schema_hash,
-                        stale=later is not None)
-
-    def stored(self, connection: 'Connection',
-               schema_hash: str) -> Optional[Row]:
-        """The snapshot of hash ``schema_hash`` in the companion table,
-        or None."""
-        from sqlalchemy import select
-        text = connection.scalar(
-            select(self.snapshots.c[SNAPSHOT_COLUMN]).where(
-                self.snapshots.c[SCHEMA_HASH_COLUMN] == schema_hash))
-        return None if text is None else snapshot.load(text)
-
-    def store(self, connection: 'Connection', document: Row,
-              schema_hash: str) -> None:
-        """Keep ``document`` in the companion table, unless it is there
-        (another writer may be storing it at the same moment)."""
-        from sqlalchemy import select
-        from sqlalchemy.exc import IntegrityError
-        column = self.snapshots.c[SCHEMA_HASH_COLUMN]
-        if connection.scalar(select(column).where(column == schema_hash)):
-            return
-        row = {SCHEMA_HASH_COLUMN: schema_hash,
-               SNAPSHOT_COLUMN: snapshot.canonical_json(document),
-               FIRST_SEEN_COLUMN: CommonColumnValues.change_time()}
-        guarded = dialects.server(
-            connection.dialect).failure_spoils_the_transaction
-        try:
-            if guarded:
-                with connection.begin_nested():
-                    connection.execute(self.snapshots.insert(), row)
-            else:
-                connection.execute(self.snapshots.insert(), row)
-        except IntegrityError:
-            if not connection.scalar(
-                    select(column).where(column == schema_hash)):
-                raise
-
     def row(self, ctx: Any, status: str, schema_hash: str, message: str,
             user_version: Any) -> Row:
         """A row of the history for ``status`` (``'drift'`` or
@@ -364,14 +280,3 @@ class SchemaWatch:
                               (HOST_COLUMN, DetailColumnValues.host)):
             row[column] = value(ctx=ctx)
         return row
-
-
-def changes_between(watch: SchemaWatch, connection: 'Connection',
-                    baseline: Baseline,
-                    document: Row) -> Optional[list[snapshot.Change]]:
-    """The :class:`.snapshot.Change` list from the snapshot ``baseline``
-    names to ``document``; None where the stored snapshot is missing."""
-    before = watch.stored(connection, baseline.schema_hash)
-    if before is None:
-        return None
-    return snapshot.diff(before, document)

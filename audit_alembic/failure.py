@@ -28,8 +28,8 @@ from typing import Optional
 from typing import Union
 from typing import cast
 
+from . import facts
 from . import logs
-from . import record
 from . import values
 from .errors import failure_summary
 from .waits import bounded
@@ -67,7 +67,7 @@ def record_attempt(ctx: Any, error: BaseException, run_args: Mapping[str, Any],
         logs.auditor().debug('not an attempt, Alembic refused the command: '
                              '%s', error)
         return
-    record.run_of(ctx).step_ended()
+    facts.run_of(ctx).step_ended()
     try:
         with recording(ctx, callers_transaction) as connection:
             revision = _write_attempt(ctx, error, run_args, connection,
@@ -97,7 +97,7 @@ def _write_attempt(ctx: Any, error: BaseException,
     assert is_upgrade is not None  # found with the revision
     step = FailedAttempt(getattr(scripts, 'revision_map', None), revision,
                          is_upgrade, heads)
-    run = record.run_of(ctx)
+    run = facts.run_of(ctx)
     run.failure = error
     try:
         row = make_row(ctx=ctx, step=step, heads=heads, run_args=run_args)

@@ -26,6 +26,7 @@ from sqlalchemy import Integer
 from sqlalchemy import MetaData
 from sqlalchemy import String
 from sqlalchemy import Table
+from sqlalchemy import Text
 from sqlalchemy import TypeDecorator
 from sqlalchemy import func
 
@@ -49,6 +50,31 @@ if TYPE_CHECKING:
 ColumnValue = tuple['Column[Any]', Any]
 
 
+def change_time_type(
+        dialect: 'Dialect') -> 'TypeEngine[datetime.datetime]':
+    """The type implementing a ``DateTime`` that keeps microseconds on
+    ``dialect``; MySQL's dialect is loaded only where it is in use."""
+    if dialects.server(dialect).times_need_a_precision:
+        from sqlalchemy.dialects.mysql import DATETIME
+        return DATETIME(fsp=6)
+    return DateTime()
+
+
+def long_text_type() -> 'TypeEngine[str]':
+    """``Text``, but ``LONGTEXT`` where ``TEXT`` holds only 64 KB
+    (MySQL, MariaDB); their dialect is loaded only when this is called."""
+    from sqlalchemy.dialects.mysql import LONGTEXT
+    return Text().with_variant(
+        LONGTEXT(), *dialects.names_with(lambda known: known.text_is_short))
+
+
+def id_type() -> 'TypeEngine[int]':
+    """``BigInteger``, but ``Integer`` where only an ``INTEGER`` primary
+    key autoincrements (SQLite)."""
+    return BigInteger().with_variant(Integer, *dialects.names_with(
+        lambda known: known.autoincrements_only_integer))
+
+
 class ChangeTime(TypeDecorator[datetime.datetime]):
     """``DateTime``, keeping microseconds on MySQL/MariaDB too (plain
     ``DATETIME`` would round them away); their dialect is loaded only
@@ -58,11 +84,11 @@ class ChangeTime(TypeDecorator[datetime.datetime]):
     cache_ok = True
 
     def load_dialect_impl(self, dialect: 'Dialect') -> 'TypeEngine[Any]':
-        return dialect.type_descriptor(dialects.change_time_type(dialect))
+        return dialect.type_descriptor(change_time_type(dialect))
 
 
 CHANGE_TIME_TYPE = ChangeTime()
-ID_TYPE = BigInteger().with_variant(Integer, 'sqlite')
+ID_TYPE = id_type()
 REVISIONS_TYPE = String(255)
 
 
@@ -100,8 +126,6 @@ def snapshot_table(history: Table) -> Table:
     snapshot once (see :mod:`.drift`): ``<history>_schema``, in the same
     schema and metadata, keyed by the snapshot's SHA-256, with its
     canonical JSON and when it was first seen (UTC)."""
-    from sqlalchemy import Text
-    from sqlalchemy.dialects.mysql import LONGTEXT
     name = history.name + SNAPSHOT_TABLE_SUFFIX
     existing = history.metadata.tables.get(
         '%s.%s' % (history.schema, name) if history.schema else name)
@@ -111,8 +135,7 @@ def snapshot_table(history: Table) -> Table:
         name, history.metadata,
         Column(values.SCHEMA_HASH_COLUMN, String(64), primary_key=True),
         # MySQL's TEXT holds 64 KB: a few hundred tables' worth.
-        Column(SNAPSHOT_COLUMN, Text().with_variant(
-            LONGTEXT(), 'mysql', 'mariadb'), nullable=False),
+        Column(SNAPSHOT_COLUMN, long_text_type(), nullable=False),
         Column(FIRST_SEEN_COLUMN, CHANGE_TIME_TYPE, nullable=False),
         schema=history.schema)
 

@@ -1,11 +1,10 @@
-"""Schema snapshots: reflect a database's schema, store it, compare two.
+"""Schema snapshots: reflect a database's schema, store it, hash it.
 
 :func:`take` reflects the tables of one or more schemas through
 SQLAlchemy's Inspector into a *snapshot*, a JSON-safe document;
 :func:`canonical_json` is its stored text and :func:`snapshot_hash` its
-SHA-256; :func:`load` reads the text back; :func:`diff` lists the
-:class:`Change` objects from one snapshot to another, and :func:`describe`
-and :func:`summary` put them into words.
+SHA-256; :func:`load` reads the text back.  Comparing two:
+:mod:`.schemadiff`.
 
 The document (format 1)::
 
@@ -33,8 +32,8 @@ name given to :func:`take`.  Each TABLE::
 * Columns are sorted by name: their order is not compared.  The other
   lists are sorted by name, then by content; the column lists inside an
   entry keep the database's order.  An unnamed constraint (SQLite's) is
-  named after its columns, ``(a, b)``, in :func:`diff`, or after its
-  SQL text for a check.
+  named after its columns, ``(a, b)``, in
+  :func:`.schemadiff.diff`, or after its SQL text for a check.
 * ``referred_schema`` is null for the connection's default schema.
   ``ondelete``/``onupdate`` are null where the database reports none.
 * An index's ``columns`` hold expressions as text where reflected.
@@ -50,7 +49,6 @@ from typing import TYPE_CHECKING
 from typing import Any
 from typing import Callable
 from typing import Iterable
-from typing import NamedTuple
 from typing import Sequence
 
 if TYPE_CHECKING:
@@ -59,31 +57,12 @@ if TYPE_CHECKING:
 
 #: The version of the document's format, stored in it.
 FORMAT = 1
-#: The kinds of :class:`Change`, in the order :func:`diff` lists them.
-KINDS = ('table', 'column', 'primary key', 'foreign key', 'unique',
-         'index', 'check')
+#: A snapshot, one of its tables, or an entry of a table's lists.
 Entry = dict[str, Any]
-#: Kind of change -> the table's list of entries of that kind.
-_LISTS = {'column': 'columns', 'foreign key': 'foreign_keys',
-          'unique': 'unique_constraints', 'index': 'indexes',
-          'check': 'check_constraints'}
-#: The fields :func:`describe` shows, in its order.
-_FIELDS = ('type', 'nullable', 'default', 'columns', 'unique',
-           'referred_schema', 'referred_table', 'referred_columns',
-           'ondelete', 'onupdate', 'sqltext')
-
-
-class Change(NamedTuple):
-    """One difference: ``action`` ``'+'``, ``'-'`` or ``'~'``; ``kind``
-    one of :data:`KINDS`; ``table`` ``'schema.table'`` (``'table'`` in
-    the default schema); ``name`` (None for a table); ``old``/``new`` the
-    entries, None where absent."""
-    action: str
-    kind: str
-    table: str
-    name: str | None
-    old: Entry | None
-    new: Entry | None
+#: Kind of entry -> the table's list of entries of that kind.
+ENTRY_LISTS = {'column': 'columns', 'foreign key': 'foreign_keys',
+               'unique': 'unique_constraints', 'index': 'indexes',
+               'check': 'check_constraints'}
 
 
 def _type_text(type_: Any, dialect: 'Dialect') -> str:
@@ -172,10 +151,12 @@ def take(connection: 'Connection', schemas: Iterable[str | None] = (None,),
         documents['' if schema is None else schema] = {'tables': {
             key[1]: _table(key, reflected, connection.dialect, default)
             for key in reflected['columns']}}
-    return _normalised({'format': FORMAT, 'schemas': documents})
+    return normalised({'format': FORMAT, 'schemas': documents})
 
 
-def _built_name(kind: str, entry: Entry) -> str:
+def entry_name(kind: str, entry: Entry) -> str:
+    """The name of ``entry``, of ``kind``: its own, else built from its
+    columns, ``(a, b)``, or for a check from its SQL text."""
     if entry.get('name') is not None:
         return str(entry['name'])
     if kind == 'check':
@@ -189,17 +170,17 @@ def _compact(document: Any) -> str:
 
 
 def _sort_key(kind: str) -> Callable[[Entry], tuple[str, str]]:
-    return lambda entry: (_built_name(kind, entry), _compact(entry))
+    return lambda entry: (entry_name(kind, entry), _compact(entry))
 
 
-def _normalised(snapshot: Entry) -> Entry:
+def normalised(snapshot: Entry) -> Entry:
     """``snapshot`` with every table's entry lists in their stable order."""
     schemas = {}
     for schema, content in snapshot['schemas'].items():
         tables = {}
         for name, table in content['tables'].items():
             table = dict(table)
-            for kind, key in _LISTS.items():
+            for kind, key in ENTRY_LISTS.items():
                 if key in table:
                     table[key] = sorted(table[key], key=_sort_key(kind))
             tables[name] = table
@@ -210,7 +191,7 @@ def _normalised(snapshot: Entry) -> Entry:
 def canonical_json(snapshot: Entry) -> str:
     """The stored text of ``snapshot``: compact JSON, keys and entry lists
     sorted, non-ASCII characters kept."""
-    return _compact(_normalised(snapshot))
+    return _compact(normalised(snapshot))
 
 
 def snapshot_hash(snapshot: Entry) -> str:
@@ -238,118 +219,3 @@ def load(text: str) -> Entry:
             for s in schemas.values()):
         raise ValueError('not a schema snapshot: bad "schemas"')
     return document
-
-
-def _by_name(kind: str, entries: Any) -> dict[str, Entry]:
-    if not isinstance(entries, list):  # a primary key, or None
-        entries = [entries] if entries else []
-    named: dict[str, Entry] = {}
-    for entry in entries:  # unnamed twins: '(a)', '(a) #2', ...
-        base = _built_name(kind, entry)
-        count = sum(n == base or n.startswith(base + ' #') for n in named)
-        named['%s #%d' % (base, count + 1) if count else base] = entry
-    return named
-
-
-def _compare(where: str, old: Entry, new: Entry) -> list[Change]:
-    changes = []
-    for kind in KINDS[1:]:
-        key = _LISTS.get(kind, 'primary_key')
-        if key in old and key in new:
-            before, after = _by_name(kind, old[key]), _by_name(kind, new[key])
-            changes += [Change(
-                '-' if name not in after else '+' if name not in before
-                else '~', kind, where, name, before.get(name), after.get(name))
-                for name in set(before) | set(after)
-                if before.get(name) != after.get(name)]
-    return changes
-
-
-def diff(old: Entry, new: Entry) -> list[Change]:
-    """The changes from snapshot ``old`` to ``new``, sorted by table,
-    kind (:data:`KINDS`), name and action; ``[]`` when equal."""
-    old, new = _normalised(old), _normalised(new)
-    changes = []
-    for schema in set(old['schemas']) | set(new['schemas']):
-        before = old['schemas'].get(schema, {}).get('tables', {})
-        after = new['schemas'].get(schema, {}).get('tables', {})
-        for name in set(before) | set(after):
-            where = '%s.%s' % (schema, name) if schema else name
-            if name in before and name in after:
-                changes += _compare(where, before[name], after[name])
-            else:
-                changes.append(Change('-' if name in before else '+', 'table',
-                                      where, None, before.get(name),
-                                      after.get(name)))
-    return sorted(changes, key=lambda c: (
-        c.table, KINDS.index(c.kind), c.name or '', '-+~'.index(c.action)))
-
-
-def _short(change: Change) -> str:
-    where = change.table
-    if change.name is not None:
-        built = change.name.startswith('(')
-        where += (' ' if built else '.') + change.name
-    return '%s%s %s' % (change.action, change.kind, where)
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, list):
-        return '(%s)' % ', '.join(str(v) for v in value)
-    if value is None or isinstance(value, bool):
-        return json.dumps(value)
-    return str(value)
-
-
-def _detail(kind: str, entry: Entry) -> str:
-    if kind == 'table':
-        return _text([c['name'] for c in entry['columns']])
-    if kind == 'column':
-        return str(entry['type']) + (
-            '' if entry['nullable'] else ' NOT NULL') + (
-            '' if entry['default'] is None else ' DEFAULT %s'
-            % entry['default'])
-    if kind == 'check':
-        return '(%s)' % entry['sqltext']
-    text = _text(entry['columns'])
-    if kind == 'foreign key':
-        text += ' -> %s%s %s' % (
-            entry['referred_schema'] + '.' if entry['referred_schema'] else '',
-            entry['referred_table'], _text(entry['referred_columns']))
-        for action in ('ondelete', 'onupdate'):
-            if entry[action]:
-                text += ' ON %s %s' % (action[2:].upper(), entry[action])
-    if entry.get('unique'):
-        text += ' UNIQUE'
-    return text
-
-
-def describe(change: Change) -> str:
-    """``change`` in one line, with its details, e.g.
-    ``~column invoice.total: nullable true -> false``."""
-    if change.action != '~':
-        entry = change.new if change.action == '+' else change.old
-        if not entry:
-            return _short(change)
-        detail = _detail(change.kind, entry)
-        if change.kind != 'table' and entry.get('name') is None:
-            # Named after its columns: the rest only.
-            detail = detail[len(_built_name(change.kind, entry)):].lstrip()
-        return ('%s %s' % (_short(change), detail)).rstrip()
-    old, new = change.old or {}, change.new or {}
-    return '%s: %s' % (_short(change), ', '.join(
-        '%s %s -> %s' % (field, _text(old.get(field)), _text(new.get(field)))
-        for field in _FIELDS if old.get(field) != new.get(field)))
-
-
-def summary(changes: Sequence[Change], limit: int = 255) -> str:
-    """The short forms of ``changes`` joined by ``'; '``, within ``limit``
-    characters: cut short with ``'; and N more'`` where they do not fit."""
-    parts = [_short(change) for change in changes]
-    text = '; '.join(parts)
-    for shown in range(len(parts) - 1, -1, -1):
-        if len(text) <= limit:
-            break
-        text = '; '.join(parts[:shown] + ['and %d more' % (
-            len(parts) - shown)])
-    return text[:limit]

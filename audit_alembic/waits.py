@@ -45,7 +45,8 @@ def bounded(connection: 'Connection', seconds: float) -> Iterator[None]:
     """Make the statements on ``connection`` wait for locks at most about
     ``seconds``, and take as long at most, by the dialect's own means
     (see :data:`BOUNDS`); restore its settings after."""
-    bound = BOUNDS.get(connection.dialect.name)
+    kind = dialects.server(connection.dialect).wait_bound
+    bound = None if kind is None else BOUNDS.get(kind)
     if bound is None:
         yield
         return
@@ -200,11 +201,11 @@ def _begin_immediate(connection: 'Connection', deadline: float) -> None:
         time.sleep(SQLITE_SLICE)
 
 
-#: Per dialect name: ``bound(connection, seconds)`` bounds the waits of
-#: ``connection``'s statements and returns a callable restoring them.
+#: Per :attr:`.dialects.Server.wait_bound`: ``bound(connection, seconds)``
+#: bounds the waits of ``connection``'s statements and returns a callable
+#: restoring them.
 BOUNDS: dict[str, Callable[['Connection', float], Callable[[], None]]] = {
-    'postgresql': _postgresql,
-    'mysql': _mysql,
-    'mariadb': _mysql,
-    'sqlite': _sqlite,
+    dialects.TRANSACTION_TIMEOUTS: _postgresql,
+    dialects.SESSION_TIMEOUTS: _mysql,
+    dialects.BUSY_TIMEOUT: _sqlite,
 }

@@ -7,7 +7,7 @@ once per context), and the rows held for the end of the innermost
 (sub)transaction writes the held rows, so that they commit or roll back
 with the steps they record; a rollback drops them, and forgets that the
 table was made.  Rows are chained (:mod:`.chain`) as they are written,
-and announced once committed (:mod:`.events`).
+and announced once committed (:mod:`.committed`).
 """
 import logging
 import weakref
@@ -20,7 +20,7 @@ from .chain import ChainWriter
 from .chain import forget_links
 from .locks import release_lock
 from .ddl import TableMaker
-from .events import RowEvents
+from .committed import RowEvents
 from .waits import usable
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ class RowWriter:
         self.table = table
         self.maker = maker
         self.chain = chain
-        #: Emits each row once committed (see :mod:`.events`).
+        #: Emits each row once committed (see :mod:`.committed`).
         self.events = RowEvents(table.name, before_end=self.write_held)
         # Built once: SQLAlchemy then reuses its compiled form.  Inline:
         # the new row's id is not needed, so none is fetched back (no

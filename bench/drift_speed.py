@@ -1,6 +1,6 @@
 #!/usr/bin/env python
 """What drift detection costs: ``snapshot.take()`` + ``snapshot_hash()``
-and ``snapshot.diff()`` on a schema of N tables, beside one Alembic
+and ``schemadiff.diff()`` on a schema of N tables, beside one Alembic
 ``upgrade head``.
 
     python bench/drift_speed.py [--dburi URL] [--tables 200] [--rounds 10]
@@ -56,6 +56,7 @@ from sqlalchemy import text  # noqa: E402
 from audit_alembic import Auditor  # noqa: E402
 from audit_alembic import dialects  # noqa: E402
 from audit_alembic import engines  # noqa: E402
+from audit_alembic import schemadiff  # noqa: E402
 from audit_alembic import snapshot  # noqa: E402
 from audit_alembic.exc import CommandError  # noqa: E402
 from audit_alembic.masking import masked  # noqa: E402
@@ -165,7 +166,7 @@ def measure(url, args):
                 time.perf_counter() - started)
             if previous is not None:
                 started = time.perf_counter()
-                changes = snapshot.diff(previous, document)
+                changes = schemadiff.diff(previous, document)
                 times['diff() of two snapshots'].append(
                     time.perf_counter() - started)
                 assert changes == [], changes

@@ -31,7 +31,7 @@ sys.path.insert(0, ROOT)
 from status_speed import build  # noqa: E402
 
 from audit_alembic import paths  # noqa: E402
-from audit_alembic.chain import chain_hash  # noqa: E402
+from audit_alembic.hashing import chain_hash  # noqa: E402
 from audit_alembic.values import CHAINED  # noqa: E402
 
 BATCH = 10000

@@ -11,9 +11,10 @@ import uuid
 
 from .. import chain
 from .. import dialects
+from .. import hashing
 from ..exc import CommandError
+from ..facts import script_checksum
 from ..record import DetailColumnValues
-from ..record import script_checksum
 from ..stored import as_stored
 from ..values import ACCEPTED
 from ..values import CHANGE_TIME_COLUMN
@@ -40,6 +41,7 @@ from ..values import chained_names
 from . import database
 from . import options
 from . import project
+from .output.text import one_line
 
 EPILOG = '''\
 This is the only command that writes: it appends one row to the history
@@ -127,7 +129,7 @@ def _script(scripts, revision):
         script = scripts.get_revision(revision)
     except (AlembicError, RevisionError) as err:
         raise CommandError('no revision %s in the script directory: %s'
-                           % (revision, str(err).splitlines()[0])) from None
+                           % (revision, one_line(err, first=True))) from None
     if script is None:
         raise CommandError('no revision %s in the script directory'
                            % revision)
@@ -258,15 +260,15 @@ def _check_key(connection, table, chained, id_name):
                          for name in chained])
         .where(row_id.between(min(last_two), max(last_two)))
         .order_by(row_id)).all()
-    key = chain.chain_key()
+    key = hashing.chain_key()
     link = chain.link_after(rows[:-1], key) if len(last_two) > 1 else None
-    if chain.chain_hash(link, rows[-1][1:], key) == rows[-1][0]:
+    if hashing.chain_hash(link, rows[-1][1:], key) == rows[-1][0]:
         return
     if key is None:
         raise CommandError(
             'the chain of %s uses a key: set %s as the auditor has it'
-            % (table.fullname, chain.KEY_VARIABLE))
+            % (table.fullname, hashing.KEY_VARIABLE))
     raise CommandError(
         'the last chained row of %s does not follow with %s: a wrong key, '
         'or an edited history (run verify)'
-        % (table.fullname, chain.KEY_VARIABLE))
+        % (table.fullname, hashing.KEY_VARIABLE))

@@ -6,9 +6,9 @@ import json
 import sys
 
 from .. import digest
-from ..chain import KEY_VARIABLE
-from ..chain import chain_key
 from ..exc import CommandError
+from ..hashing import KEY_VARIABLE
+from ..hashing import chain_key
 from ..values import ROW_HASH_COLUMN
 from . import database
 from . import options

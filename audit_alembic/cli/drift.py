@@ -200,7 +200,7 @@ def drift_rows(connection, table, layout, condition):
     first, as dicts: ``row_id``, ``run_id``, ``changed_at``,
     ``schema_hash``, ``message``, ``before`` (the row with a hash before
     it: ``row_id``, ``run_id``, ``changed_at``, ``schema_hash``; or None)
-    and ``changes`` (a list of :class:`~audit_alembic.snapshot.Change`,
+    and ``changes`` (a list of :class:`~audit_alembic.schemadiff.Change`,
     or a text saying why there is none)."""
     from sqlalchemy import select
     c = table.c

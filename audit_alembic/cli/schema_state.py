@@ -25,11 +25,11 @@ STALE_NOTE = ('steps were recorded after the last snapshot without one of '
 class SchemaState:
     """The live schema against the last recorded snapshot.
 
-    :ivar baseline: the :class:`~audit_alembic.drift.Baseline`, or None.
+    :ivar baseline: the :class:`~audit_alembic.snapstore.Baseline`, or None.
     :ivar reason: why no comparison was made (no ``schema_hash`` column,
         no snapshot yet, the snapshot is missing), or None.
     :ivar schema_hash: the live schema's hash (None without comparison).
-    :ivar changes: the :class:`~audit_alembic.snapshot.Change` list from
+    :ivar changes: the :class:`~audit_alembic.schemadiff.Change` list from
         the baseline to the live schema (``[]`` when they match).
     """
 
@@ -105,7 +105,7 @@ def compare(connection, table, layout):
     (reflected; its columns named by ``layout``), read on
     ``connection``: the live schema (the default schema, and those the
     baseline snapshot holds) against the last recorded snapshot."""
-    from .. import snapshot
+    from .. import schemadiff
     if not records_snapshots(table):
         return SchemaState(reason=no_column_reason(table))
     watch = watch_of(table, layout)
@@ -118,7 +118,7 @@ def compare(connection, table, layout):
         return SchemaState(baseline, reason=before)
     others = sorted(name for name in before['schemas'] if name)
     document, digest = watch_of(table, layout, others).take(connection)
-    changes = [] if digest == baseline.schema_hash else snapshot.diff(
+    changes = [] if digest == baseline.schema_hash else schemadiff.diff(
         before, document)
     return SchemaState(baseline, schema_hash=digest, changes=changes)
 
@@ -157,7 +157,7 @@ def status_state(connection, layout):
 def recorded_change(watch, connection, row_hash, before_hash):
     """The changes from the snapshot ``before_hash`` to ``row_hash``
     (a 'drift' row's), or a text saying why they cannot be had."""
-    from .. import snapshot
+    from .. import schemadiff
     if row_hash is None:
         return 'the row names no snapshot'
     if before_hash is None:
@@ -168,4 +168,4 @@ def recorded_change(watch, connection, row_hash, before_hash):
     before = load_snapshot(watch, connection, before_hash)
     if isinstance(before, str):
         return before
-    return snapshot.diff(before, after)
+    return schemadiff.diff(before, after)

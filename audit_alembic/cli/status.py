@@ -155,7 +155,7 @@ def status_rows(scripts, applied, records):
     says whether the script still has it (``unchanged``) or was edited
     since (``CHANGED``).
     """
-    from ..record import script_checksum
+    from ..facts import script_checksum
     rows = []
     for script in reversed(list(scripts.walk_revisions())):
         is_applied = script.revision in applied

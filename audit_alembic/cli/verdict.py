@@ -44,7 +44,7 @@ def take_digest(connection, table, id_name):
     """``(line, None)``: the digest of ``table``'s chain (its id column
     named ``id_name``); or ``(None, why not)``."""
     from .. import digest
-    from ..chain import chain_key
+    from ..hashing import chain_key
     if ROW_HASH_COLUMN not in table.c:
         return None, 'none: the table has no row_hash column (no chain)'
     found = digest.take(connection, table, id_name, chain_key())

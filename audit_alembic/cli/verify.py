@@ -31,9 +31,9 @@ read or on usage errors.
 """
 import sys
 
-from ..chain import KEY_VARIABLE
 from ..exc import CheckFailed
 from ..exc import CommandError
+from ..hashing import KEY_VARIABLE
 from ..values import ID_COLUMN
 from ..values import NEW_VERSION_COLUMN
 from ..values import OLD_VERSION_COLUMN

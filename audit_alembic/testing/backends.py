@@ -26,6 +26,8 @@ from sqlalchemy.engine import URL
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine import Engine
 
+from .. import dialects
+
 SERVERS = ('postgresql', 'mysql', 'mariadb')
 
 
@@ -63,13 +65,6 @@ def url_of(where):
     return where.configured_url
 
 
-def _is_file(url):
-    """Whether a SQLite URL names a file (not memory, nor a ``file:`` URI)."""
-    name = url.database
-    return bool(name) and name != ':memory:' and \
-        not name.startswith('file:') and url.query.get('mode') != 'memory'
-
-
 def _autocommit(engine):
     return engine.execution_options(isolation_level='AUTOCOMMIT')
 
@@ -100,7 +95,7 @@ def file_database(url, name):
 
 @file_database.for_db('sqlite')
 def _sqlite_file_database(url, name):
-    if not _is_file(url):
+    if dialects.sqlite_file(url) is None:
         return None
     path = os.path.abspath(url.database)
     return url.set(database=os.path.join(os.path.dirname(path), name + '.db'))
@@ -150,7 +145,7 @@ def _query_names(engine, query, prefix):
 
 @list_databases.for_db('sqlite')
 def _list_sqlite(url, engine, prefix):
-    if not _is_file(url):
+    if dialects.sqlite_file(url) is None:
         return []
     directory = os.path.dirname(os.path.abspath(url.database))
     return [os.path.basename(path)[:-len('.db')] for path in glob.glob(

@@ -28,7 +28,7 @@ from audit_alembic import exc
 from audit_alembic import paths
 from audit_alembic.auditor import TableSetupError
 from audit_alembic.schema import index_name
-from audit_alembic.record import script_checksum
+from audit_alembic.facts import script_checksum
 from audit_alembic.testing.fixtures import Rev
 from audit_alembic.testing.fixtures import TestBase
 from audit_alembic.values import DEFAULT_TABLE_NAME

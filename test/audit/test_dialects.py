@@ -11,6 +11,7 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import make_url
 
 from audit_alembic import dialects
+from audit_alembic import schema
 
 
 def mariadb():
@@ -112,8 +113,8 @@ class FactsTest(unittest.TestCase):
         self.assertIsNone(dialects.offline_session_user(sqlite.dialect()))
 
     def test_change_time_keeps_microseconds(self):
-        self.assertEqual(dialects.change_time_type(mysql.dialect()).fsp, 6)
-        self.assertEqual(type(dialects.change_time_type(
+        self.assertEqual(schema.change_time_type(mysql.dialect()).fsp, 6)
+        self.assertEqual(type(schema.change_time_type(
             postgresql.dialect())).__name__, 'DateTime')
 
     def test_transactions(self):

@@ -6,7 +6,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import select
 
 from audit_alembic import Auditor
-from audit_alembic.chain import chain_hash
+from audit_alembic.hashing import chain_hash
 from audit_alembic.testing.fixtures import TestBase
 
 

@@ -16,15 +16,19 @@ LIBRARY = {'audit_alembic.auditor', 'audit_alembic.values',
            'audit_alembic.exc', 'audit_alembic.compat',
            'audit_alembic.paths', 'audit_alembic.masking',
            'audit_alembic.record', 'audit_alembic.chain',
+           'audit_alembic.facts', 'audit_alembic.running',
+           'audit_alembic.committed',
            'audit_alembic.stored', 'audit_alembic.failure',
            'audit_alembic.ddl', 'audit_alembic.dialects',
            'audit_alembic.engines', 'audit_alembic.errors',
            'audit_alembic.logs', 'audit_alembic.offline',
            'audit_alembic.schema', 'audit_alembic.waits',
            'audit_alembic.snapshot', 'audit_alembic.drift',
+           'audit_alembic.hashing', 'audit_alembic.schemadiff',
+           'audit_alembic.snapstore',
            'audit_alembic.digest', 'audit_alembic.events',
            'audit_alembic.writer', 'audit_alembic.locks',
-           'audit_alembic.catalog'}
+           'audit_alembic.catalog', 'audit_alembic.transactions'}
 #: The command line: these and everything under them.
 COMMAND_LINE = ('audit_alembic.cli', 'audit_alembic.__main__')
 #: The test runner: this and everything under it.

@@ -1,5 +1,5 @@
-""":mod:`audit_alembic.snapshot`: reflecting, storing and comparing schema
-snapshots, on every target."""
+""":mod:`audit_alembic.snapshot` and :mod:`audit_alembic.schemadiff`:
+reflecting, storing and comparing schema snapshots, on every target."""
 import json
 import secrets
 import unittest
@@ -17,8 +17,9 @@ from sqlalchemy import UniqueConstraint
 from sqlalchemy import inspect
 from sqlalchemy import text
 
+from audit_alembic import schemadiff
 from audit_alembic import snapshot
-from audit_alembic.snapshot import Change
+from audit_alembic.schemadiff import Change
 from audit_alembic.testing.fixtures import TestBase
 
 CUSTOMER, INVOICE, EXTRA, PAIR = (
@@ -104,7 +105,7 @@ class SnapshotTest(TestBase):
         after = self.take()
         self.assertNotEqual(snapshot.snapshot_hash(before),
                             snapshot.snapshot_hash(after))
-        return snapshot.diff(before, after)
+        return schemadiff.diff(before, after)
 
     @property
     def mysql(self):
@@ -119,7 +120,7 @@ class SnapshotTest(TestBase):
                          snapshot.canonical_json(second))
         self.assertEqual(snapshot.snapshot_hash(first),
                          snapshot.snapshot_hash(third))
-        self.assertEqual(snapshot.diff(first, second), [])
+        self.assertEqual(schemadiff.diff(first, second), [])
         self.assertEqual(len(snapshot.snapshot_hash(first)), 64)
 
     def test_document(self):
@@ -152,7 +153,7 @@ class SnapshotTest(TestBase):
         self.assertEqual(change[:4], ('+', 'column', INVOICE, 'paid'))
         self.assertIsNone(change.old)
         self.assertTrue(change.new['nullable'])
-        self.assertTrue(snapshot.describe(change).startswith(
+        self.assertTrue(schemadiff.describe(change).startswith(
             '+column snap_invoice.paid INTEGER'))
 
     def test_drop_column(self):
@@ -161,14 +162,14 @@ class SnapshotTest(TestBase):
             '-', 'column', INVOICE, 'note',
             {'name': 'note', 'type': 'VARCHAR(50)', 'nullable': True,
              'default': None}, None))
-        self.assertEqual(snapshot.describe(change),
+        self.assertEqual(schemadiff.describe(change),
                          '-column snap_invoice.note VARCHAR(50)')
 
     def test_nullability(self):
         change, = self.changed(lambda b: b.alter_column(
             'total', nullable=False, existing_type=Numeric(10, 2)))
         self.assertEqual(change[:4], ('~', 'column', INVOICE, 'total'))
-        self.assertEqual(snapshot.describe(change),
+        self.assertEqual(schemadiff.describe(change),
                          '~column snap_invoice.total: nullable true -> false')
 
     def test_type(self):
@@ -176,7 +177,7 @@ class SnapshotTest(TestBase):
             'note', type_=String(80), existing_type=String(50)))
         self.assertEqual(change[:4], ('~', 'column', INVOICE, 'note'))
         self.assertEqual(
-            snapshot.describe(change),
+            schemadiff.describe(change),
             '~column snap_invoice.note: type VARCHAR(50) -> VARCHAR(80)')
 
     def test_add_and_drop_index(self):
@@ -185,11 +186,11 @@ class SnapshotTest(TestBase):
             lambda b: b.drop_index('ix_snap_invoice_total'))
         self.assertEqual(added[:4],
                          ('+', 'index', INVOICE, 'ix_snap_invoice_note'))
-        self.assertEqual(snapshot.describe(added),
+        self.assertEqual(schemadiff.describe(added),
                          '+index snap_invoice.ix_snap_invoice_note (note)')
         self.assertEqual(dropped[:4],
                          ('-', 'index', INVOICE, 'ix_snap_invoice_total'))
-        self.assertEqual(snapshot.summary([added, dropped]),
+        self.assertEqual(schemadiff.summary([added, dropped]),
                          '+index snap_invoice.ix_snap_invoice_note; '
                          '-index snap_invoice.ix_snap_invoice_total')
 
@@ -200,33 +201,33 @@ class SnapshotTest(TestBase):
                       Column('label', String(5)))
         self.create(metadata)
         middle = self.take()
-        change, = snapshot.diff(before, middle)
+        change, = schemadiff.diff(before, middle)
         self.assertEqual(change[:5], ('+', 'table', EXTRA, None, None))
         self.assertEqual(change.new,
                          middle['schemas']['']['tables'][EXTRA])
-        self.assertEqual(snapshot.describe(change),
+        self.assertEqual(schemadiff.describe(change),
                          '+table snap_extra (id, label)')
         extra.drop(self.engine)
-        change, = snapshot.diff(middle, self.take())
+        change, = schemadiff.diff(middle, self.take())
         self.assertEqual(change[:4], ('-', 'table', EXTRA, None))
-        self.assertEqual(snapshot.diff(before, self.take()), [])
+        self.assertEqual(schemadiff.diff(before, self.take()), [])
 
     def test_foreign_key(self):
         name = 'fk_snap_invoice_customer'
         before = self.take()
         self.alter(lambda b: b.drop_constraint(name, type_='foreignkey'))
         dropped = self.take()
-        change, = snapshot.diff(before, dropped)
+        change, = schemadiff.diff(before, dropped)
         self.assertEqual(change[:4], ('-', 'foreign key', INVOICE, name))
         self.assertEqual(
-            snapshot.describe(change), '-foreign key snap_invoice.'
+            schemadiff.describe(change), '-foreign key snap_invoice.'
             'fk_snap_invoice_customer (customer_id) -> snap_customer (id)')
         self.alter(lambda b: b.create_foreign_key(
             name, CUSTOMER, ['customer_id'], ['id'], ondelete='CASCADE'))
-        change, = snapshot.diff(before, self.take())
+        change, = schemadiff.diff(before, self.take())
         self.assertEqual(change[:4], ('~', 'foreign key', INVOICE, name))
         self.assertEqual(
-            snapshot.describe(change), '~foreign key snap_invoice.'
+            schemadiff.describe(change), '~foreign key snap_invoice.'
             'fk_snap_invoice_customer: ondelete null -> CASCADE')
 
     def test_unique(self):
@@ -236,7 +237,7 @@ class SnapshotTest(TestBase):
             'uq_snap_invoice_note', ['note']))
         self.assertEqual(added[:4],
                          ('+', kind, INVOICE, 'uq_snap_invoice_note'))
-        self.assertTrue(snapshot.describe(added).startswith(
+        self.assertTrue(schemadiff.describe(added).startswith(
             '+%s snap_invoice.uq_snap_invoice_note (note)' % kind))
         dropped, = self.changed(lambda b: b.drop_constraint(
             'uq_snap_customer_code', type_='unique'), table=CUSTOMER)
@@ -257,10 +258,10 @@ class SnapshotTest(TestBase):
         self.assertEqual({c.kind for c in changes}, {'primary key'})
         if len(changes) == 1:  # the key's name is reflected
             self.assertEqual(
-                snapshot.describe(changes[0]),
+                schemadiff.describe(changes[0]),
                 '~primary key snap_pair.pk_snap_pair: columns (a) -> (a, b)')
         else:  # MySQL's are all PRIMARY: reflected without a name
-            self.assertEqual([snapshot.describe(c) for c in changes], [
+            self.assertEqual([schemadiff.describe(c) for c in changes], [
                 '-primary key snap_pair (a)', '+primary key snap_pair (a, b)'])
 
     def test_excluded_tables_are_ignored(self):
@@ -273,9 +274,9 @@ class SnapshotTest(TestBase):
         self.assertIn(INVOICE, before['schemas']['']['tables'])
         self.alter(lambda b: b.add_column(Column('more', Integer)),
                    table=EXTRA)
-        self.assertEqual(snapshot.diff(before, self.take(exclude=exclude)),
+        self.assertEqual(schemadiff.diff(before, self.take(exclude=exclude)),
                          [])
-        change, = snapshot.diff(before, self.take())
+        change, = schemadiff.diff(before, self.take())
         self.assertEqual(change[:4], ('+', 'table', EXTRA, None))
 
     def test_other_schema(self):
@@ -301,10 +302,10 @@ class SnapshotTest(TestBase):
         with self.engine.begin() as connection:
             connection.execute(text('ALTER TABLE %s.%s ADD COLUMN more INTEGER'
                                     % (schema, INVOICE)))
-        change, = snapshot.diff(before, self.take(schemas=(None, schema)))
+        change, = schemadiff.diff(before, self.take(schemas=(None, schema)))
         self.assertEqual(change[:4],
                          ('+', 'column', '%s.%s' % (schema, INVOICE), 'more'))
-        self.assertEqual(snapshot.summary([change]),
+        self.assertEqual(schemadiff.summary([change]),
                          '+column %s.snap_invoice.more' % schema)
 
     def drop_schema(self, schema):
@@ -351,7 +352,7 @@ class DocumentTest(unittest.TestCase):
         self.assertEqual(snapshot.snapshot_hash(one),
                          snapshot.snapshot_hash(two))
         self.assertIn('"columns":["b","a"]', snapshot.canonical_json(one))
-        self.assertEqual(snapshot.diff(one, two), [])
+        self.assertEqual(schemadiff.diff(one, two), [])
         self.assertEqual(snapshot.canonical_json(document(t=table(
             column('é')))).count('é'), 1)
 
@@ -362,12 +363,12 @@ class DocumentTest(unittest.TestCase):
                                unique_constraints=[unique, unique],
                                check_constraints=[
                                    {'name': None, 'sqltext': 'a > 0'}]))
-        self.assertEqual(snapshot.diff(old, new), [
+        self.assertEqual(schemadiff.diff(old, new), [
             Change('+', 'unique', 't', '(a, b)', None, unique),
             Change('+', 'unique', 't', '(a, b) #2', None, unique),
             Change('+', 'check', 't', '(a > 0)', None,
                    {'name': None, 'sqltext': 'a > 0'})])
-        self.assertEqual([snapshot.describe(c) for c in snapshot.diff(
+        self.assertEqual([schemadiff.describe(c) for c in schemadiff.diff(
             old, new)], ['+unique t (a, b)', '+unique t (a, b) #2',
                          '+check t (a > 0)'])
 
@@ -376,15 +377,15 @@ class DocumentTest(unittest.TestCase):
         new = document(t=table(column('a'), check_constraints=[
             {'name': 'ck', 'sqltext': 'a > 0'}]))
         del old['schemas']['']['tables']['t']['check_constraints']
-        self.assertEqual(snapshot.diff(old, new), [])
+        self.assertEqual(schemadiff.diff(old, new), [])
 
     def test_diff_is_sorted(self):
         old = document(b=table(column('x')), a=table(column('x')))
         new = document(c=table(column('x')), a=table(
             column('x', nullable=False), column('y', default="'0'"),
             primary_key={'name': 'pk_a', 'columns': ['x']}))
-        changes = snapshot.diff(old, new)
-        self.assertEqual([snapshot.describe(c) for c in changes], [
+        changes = schemadiff.diff(old, new)
+        self.assertEqual([schemadiff.describe(c) for c in changes], [
             '~column a.x: nullable true -> false',
             '+column a.y INTEGER DEFAULT \'0\'',
             '+primary key a.pk_a (x)',
@@ -411,7 +412,7 @@ class DocumentTest(unittest.TestCase):
                 (Change('+', 'check', 'a', 'ck_a', None,
                         {'name': 'ck_a', 'sqltext': 'x > 0'}),
                  '+check a.ck_a (x > 0)')):
-            self.assertEqual(snapshot.describe(change), expected)
+            self.assertEqual(schemadiff.describe(change), expected)
 
     def test_summary(self):
         changes = [Change('+', 'column', 'invoice', 'note', None, None),
@@ -420,25 +421,25 @@ class DocumentTest(unittest.TestCase):
                    Change('+', 'table', 'audit_log', None, None, None)]
         full = ('+column invoice.note; -index invoice.ix_invoice_total; '
                 '+table audit_log')
-        self.assertEqual(snapshot.summary(changes), full)
-        self.assertEqual(snapshot.describe(changes[0]),
+        self.assertEqual(schemadiff.summary(changes), full)
+        self.assertEqual(schemadiff.describe(changes[0]),
                          '+column invoice.note')  # no entry: no details
-        self.assertEqual(snapshot.summary(changes, limit=len(full)), full)
-        self.assertEqual(snapshot.summary(changes, limit=len(full) - 1),
+        self.assertEqual(schemadiff.summary(changes, limit=len(full)), full)
+        self.assertEqual(schemadiff.summary(changes, limit=len(full) - 1),
                          '+column invoice.note; -index '
                          'invoice.ix_invoice_total; and 1 more')
-        self.assertEqual(snapshot.summary(changes, limit=40),
+        self.assertEqual(schemadiff.summary(changes, limit=40),
                          '+column invoice.note; and 2 more')
-        self.assertEqual(snapshot.summary(changes, limit=12), 'and 3 more')
-        self.assertEqual(snapshot.summary(changes, limit=5), 'and 3')
-        self.assertEqual(snapshot.summary([]), '')
+        self.assertEqual(schemadiff.summary(changes, limit=12), 'and 3 more')
+        self.assertEqual(schemadiff.summary(changes, limit=5), 'and 3')
+        self.assertEqual(schemadiff.summary([]), '')
         many = [Change('+', 'column', 't', 'c%03d' % i, None, None)
                 for i in range(100)]
-        text = snapshot.summary(many)
+        text = schemadiff.summary(many)
         self.assertLessEqual(len(text), 255)
         self.assertRegex(text, r'^\+column t\.c000; .*; and \d+ more$')
         shown = text.count('+column')
         self.assertTrue(text.endswith('and %d more' % (100 - shown)))
         # One more shown would not have fitted.
-        self.assertGreater(len(snapshot.summary(many[:shown + 1])) +
+        self.assertGreater(len(schemadiff.summary(many[:shown + 1])) +
                            len('; and %d more' % (99 - shown)), 255)

@@ -4,7 +4,7 @@ import glob
 import json
 import os
 
-from audit_alembic.record import script_checksum
+from audit_alembic.facts import script_checksum
 from audit_alembic.values import ACCEPTED
 from test.cli.test_chain import ChainTestBase
 from test.cli.test_chain import with_key

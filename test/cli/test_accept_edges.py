@@ -4,7 +4,7 @@ import glob
 import os
 
 from audit_alembic import Auditor
-from audit_alembic.record import script_checksum
+from audit_alembic.facts import script_checksum
 from audit_alembic.values import ACCEPTED
 from test.audit.graphs import LINEAR
 from test.cli.test_chain import ChainTestBase

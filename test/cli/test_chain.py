@@ -16,8 +16,8 @@ from sqlalchemy import select
 from sqlalchemy import text
 
 from audit_alembic import Auditor
-from audit_alembic.chain import KEY_VARIABLE
-from audit_alembic.chain import chain_hash
+from audit_alembic.hashing import KEY_VARIABLE
+from audit_alembic.hashing import chain_hash
 from audit_alembic.testing.fixtures import AlembicProcess
 from audit_alembic.testing.fixtures import Rev
 from audit_alembic.testing.fixtures import ScratchEnvironment

@@ -13,7 +13,7 @@ from sqlalchemy import Table
 
 from audit_alembic import Auditor
 from audit_alembic import values
-from audit_alembic.chain import KEY_VARIABLE
+from audit_alembic.hashing import KEY_VARIABLE
 from test.audit.graphs import BRANCHY
 from test.cli.support import CLITestCase
 

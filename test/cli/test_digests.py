@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from audit_alembic import Auditor
 from audit_alembic import digest
-from audit_alembic.chain import chain_hash
+from audit_alembic.hashing import chain_hash
 from audit_alembic.values import chained_names
 from test.cli.test_chain import ChainTestBase
 from test.cli.test_chain import with_key

@@ -97,6 +97,7 @@ class DropAllTablesTest(TestBase):
     def test_views_are_dropped_before_their_tables(self):
         if not self.target.isolated:
             self.skipTest('drops every table: only in a per-run database')
+        from audit_alembic.testing import leftovers
         from audit_alembic.testing import provision
         with self.engine.begin() as connection:
             connection.execute(text('CREATE TABLE base_t (n INTEGER)'))
@@ -104,7 +105,7 @@ class DropAllTablesTest(TestBase):
                 'CREATE VIEW view_v AS SELECT n FROM base_t'))
         target = provision.Target('copy', self.url)
         target.engine = self.engine
-        message = provision.drop_all_tables(target)
+        message = leftovers.drop_all_tables(target)
         self.assertTrue(message.endswith(': base_t, view_v'), message)
         from sqlalchemy import inspect
         inspector = inspect(self.engine)

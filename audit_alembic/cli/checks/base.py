@@ -1,6 +1,5 @@
 """The shape every check of ``verify`` has, and what it is given: the
 subject of the checks, and each history row as a recorded step."""
-from ...values import ACCEPTED
 from ...values import ID_COLUMN
 from ...values import FAILED
 from ...values import NEW_VERSION_COLUMN
@@ -87,12 +86,6 @@ class RecordedStep:
     def is_failed(self):
         """Whether the row records a failed attempt."""
         return self.status == FAILED
-
-    @property
-    def is_accepted(self):
-        """Whether the row accepts an edit of a script after it ran
-        (``audit-alembic accept``): no step, no failure."""
-        return self.status == ACCEPTED
 
     @property
     def is_ok(self):

@@ -18,7 +18,7 @@ CHAIN_PROBLEMS_SHOWN = 20
 
 class Chain(Check):
     """The chain check: each ``row_hash`` recomputed from the link before
-    it (see :mod:`audit_alembic.chain`) and the row's values."""
+    it (see :mod:`audit_alembic.hashing`) and the row's values."""
 
     name = 'chain'
     #: Each check says which hash it computes (see :meth:`__init__`).
@@ -26,16 +26,16 @@ class Chain(Check):
                    '(HMAC-SHA-256 with AUDIT_ALEMBIC_KEY where it is set)')
 
     def __init__(self, subject):
-        from ... import chain
+        from ... import hashing
         super().__init__()
         table, layout, strict = subject.table, subject.layout, subject.strict
-        self.key = chain.chain_key()
-        self.key_variable = chain.KEY_VARIABLE
-        self.chain_hash = chain.chain_hash
-        self.fold = chain.fold
+        self.key = hashing.chain_key()
+        self.key_variable = hashing.KEY_VARIABLE
+        self.chain_hash = hashing.chain_hash
+        self.fold = hashing.fold
         self.strict = strict
-        mode = ('HMAC-SHA-256 with %s' % chain.KEY_VARIABLE if self.key else
-                'SHA-256; %s is not set' % chain.KEY_VARIABLE)
+        mode = ('HMAC-SHA-256 with %s' % hashing.KEY_VARIABLE if self.key else
+                'SHA-256; %s is not set' % hashing.KEY_VARIABLE)
         self.description = ("each row's hash follows from the rows before "
                             'it (%s)' % mode)
         self.names = chained_names(layout.names, present=table.c)

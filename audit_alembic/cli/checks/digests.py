@@ -18,8 +18,8 @@ class Digests(Check):
                    'its HMAC holds')
 
     def __init__(self, subject):
-        from ... import chain
         from ... import digest
+        from ... import hashing
         super().__init__()
         #: (what names it, Digest) pairs.
         self.digests = list(getattr(subject, 'digests', ()))
@@ -28,7 +28,7 @@ class Digests(Check):
         self.seen = {}  # row id -> (stored hash, chained rows up to it)
         self.wanted = {found.last_id for _, found in self.digests}
         table_name = digest.full_name(subject.table)
-        key = chain.chain_key()
+        key = hashing.chain_key()
         for source, found in self.digests:
             if found.table != table_name:
                 self.problem('%s is of table %s, not %s' % (
@@ -36,14 +36,14 @@ class Digests(Check):
             if found.hmac is None:
                 if key:
                     self.notes.append('%s has no HMAC: it was taken without '
-                                      '%s' % (source, chain.KEY_VARIABLE))
+                                      '%s' % (source, hashing.KEY_VARIABLE))
             elif not key:
                 self.notes.append('the HMAC of %s is not checked: %s is not '
-                                  'set' % (source, chain.KEY_VARIABLE))
+                                  'set' % (source, hashing.KEY_VARIABLE))
             elif not found.signature_holds(key):
                 self.problem('%s: its HMAC does not hold under %s: it was '
                              'made up or changed, or taken with another key'
-                             % (source, chain.KEY_VARIABLE))
+                             % (source, hashing.KEY_VARIABLE))
         if ROW_HASH_COLUMN not in subject.table.c:
             for source, found in self.digests:
                 self.problem('%s witnesses row %s, but table %s has no '

@@ -78,6 +78,6 @@ class Schema(Check):
 
 
 def _summary(changes):
-    from ...snapshot import summary
+    from ...schemadiff import summary
     return summary(changes, limit=SUMMARY_LENGTH) or \
         'its hash differs, no table, column, index or constraint does'

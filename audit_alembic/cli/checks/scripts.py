@@ -92,7 +92,7 @@ class Drift:
         """``(revision, row id, script path, recorded checksum, checksum
         now or None)`` for each script whose file no longer has the
         checksum last recorded for it, in the order of those rows."""
-        from ...record import script_checksum
+        from ...facts import script_checksum
         for revision, run in sorted(self.last_run.items(),
                                     key=lambda item: item[1].row_id):
             try:

@@ -1,5 +1,5 @@
 """The reports of ``drift``, and ``status``'s schema line: schema changes
-as text (one line each, as :func:`audit_alembic.snapshot.describe` puts
+as text (one line each, as :func:`audit_alembic.schemadiff.describe` puts
 them) or as JSON."""
 from .text import escaped
 from .text import json_value
@@ -11,10 +11,10 @@ STATUS_SUMMARY = 200
 
 
 def change_json(change):
-    """A :class:`~audit_alembic.snapshot.Change` as a JSON object:
+    """A :class:`~audit_alembic.schemadiff.Change` as a JSON object:
     ``action`` (``+``, ``-``, ``~``), ``kind``, ``table``, ``name``,
     ``old`` and ``new`` (the entries, or null) and ``text``."""
-    from ...snapshot import describe
+    from ...schemadiff import describe
     return {'action': change.action, 'kind': change.kind,
             'table': change.table, 'name': change.name,
             'old': change.old, 'new': change.new,
@@ -52,7 +52,7 @@ def baseline_text(baseline):
 
 def change_lines(changes, out, indent='  '):
     """Write one line per change (or the text why there are none)."""
-    from ...snapshot import describe
+    from ...schemadiff import describe
     if isinstance(changes, str):
         out.write('%s(%s)\n' % (indent, escaped(changes)))
         return
@@ -122,7 +122,7 @@ def write_recorded_text(rows, since, out):
 
 def status_line(state):
     """``status``'s line on the schema (without its ``schema: ``)."""
-    from ...snapshot import summary
+    from ...schemadiff import summary
     if not state.compared:
         if state.baseline is None and state.reason.startswith(
                 'no schema snapshot'):

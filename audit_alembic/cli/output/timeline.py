@@ -15,8 +15,11 @@ import html
 import math
 
 from ...values import DIRECTION_COLUMN
+from ...values import DRIFT
 from ...values import DURATION_COLUMN
+from ...values import FAILED
 from ...values import NEW_VERSION_COLUMN
+from ...values import OK
 from ...values import OLD_VERSION_COLUMN
 from ...values import STATUS_COLUMN
 from ..runs import OUTCOMES
@@ -151,12 +154,12 @@ def _mark(run, axis, rank, separator):
     r = _size(run)
     outcome = run.outcome
     shape = {
-        'ok': '<circle cx="%.1f" cy="%.1f" r="%.1f"/>' % (x, y2, r),
-        'failed': '<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f"/>'
-                  % (x - r, y2 - r, 2 * r, 2 * r),
-        'drift': '<polygon points="%.1f,%.1f %.1f,%.1f %.1f,%.1f '
-                 '%.1f,%.1f"/>' % (x, y2 - r * 1.3, x + r * 1.3, y2, x,
-                                   y2 + r * 1.3, x - r * 1.3, y2),
+        OK: '<circle cx="%.1f" cy="%.1f" r="%.1f"/>' % (x, y2, r),
+        FAILED: '<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f"/>'
+                % (x - r, y2 - r, 2 * r, 2 * r),
+        DRIFT: '<polygon points="%.1f,%.1f %.1f,%.1f %.1f,%.1f '
+               '%.1f,%.1f"/>' % (x, y2 - r * 1.3, x + r * 1.3, y2, x,
+                                 y2 + r * 1.3, x - r * 1.3, y2),
     }.get(outcome, '<circle class="ring" cx="%.1f" cy="%.1f" r="%.1f"/>'
           % (x, y2, r))
     return ('<a class="mark %s" href="#run-%s" tabindex="0"><title>%s'

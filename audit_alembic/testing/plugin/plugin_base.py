@@ -177,15 +177,15 @@ def one_worker_only():
 def drop_first():
     """Honour --dropfirst on the targets tests use."""
     from audit_alembic.testing import config
-    from audit_alembic.testing import provision
+    from audit_alembic.testing import leftovers
     if not options.dropfirst:
         return
     for target in config.targets:
         try:
             if target.isolated:
-                message = provision.drop_leftovers(target)
+                message = leftovers.drop_leftovers(target)
             else:
-                message = provision.drop_all_tables(target)
+                message = leftovers.drop_all_tables(target)
         except Exception as err:
             from audit_alembic.errors import describe_error
             raise UsageError('--dropfirst failed on %s: %s' % (
@@ -198,13 +198,14 @@ def finish():
     started the run, also those its workers left (crashed ones too).
     Safe to call again."""
     from audit_alembic.testing import config
+    from audit_alembic.testing import leftovers
     from audit_alembic.testing import provision
     started_run = provision.RUN_PID == os.getpid()
     for target in config.targets:
         try:
             provision.drop_own_database(target)
             if started_run:
-                provision.drop_leftovers(target, pid=os.getpid())
+                leftovers.drop_leftovers(target, pid=os.getpid())
         except Exception as err:  # report, and go on with the others
             print('warning: could not drop the per-run database on %s: %s'
                   % (target.safe_url, ' '.join(str(err).split())),

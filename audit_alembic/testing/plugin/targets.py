@@ -102,7 +102,7 @@ def resolve_targets(requested, aliases):
 def list_leftovers(aliases):
     """Lines naming leftover per-run databases of killed runs on the
     servers and SQLite files of the aliases; '' if there are none."""
-    from audit_alembic.testing import provision
+    from audit_alembic.testing import leftovers
     seen, lines = set(), []
     for name in sorted(aliases):
         try:
@@ -114,7 +114,7 @@ def list_leftovers(aliases):
         if key in seen:
             continue
         seen.add(key)
-        names = provision.reachable_leftovers(url)
+        names = leftovers.reachable_leftovers(url)
         if names:
             lines.append('Leftover per-run databases on %s (drop them with '
                          '--dropfirst): %s' % (mask(url), ', '.join(names)))
