@@ -5,6 +5,7 @@ import types
 import unittest
 
 from sqlalchemy import create_engine
+from sqlalchemy import make_url
 from sqlalchemy import event
 from sqlalchemy import inspect
 from sqlalchemy import text
@@ -13,6 +14,7 @@ from audit_alembic.testing import config
 from audit_alembic.testing.fixtures import Rev
 from audit_alembic.testing.fixtures import ScratchEnvironment
 from audit_alembic.testing.fixtures import TestBase
+from audit_alembic.testing.fixtures import reachable_url
 from audit_alembic.testing.plugin import plugin_base
 
 
@@ -72,6 +74,28 @@ class ScratchEnvironmentTest(unittest.TestCase):
             connection.execute(text('INSERT INTO child VALUES (1)'))
         env.close()
         self.assertEqual(inspect(self.engine).get_table_names(), [])
+
+
+class ReachableUrlTest(unittest.TestCase):
+    """The URL other processes reach a test's database by."""
+
+    def test_in_memory_becomes_a_file_in_the_folder(self):
+        for url in ('sqlite://', 'sqlite:///:memory:',
+                    'sqlite:///file::memory:?uri=true',
+                    'sqlite:///file:db?mode=memory&cache=shared&uri=true'):
+            with self.subTest(url=url):
+                self.assertEqual(
+                    reachable_url(make_url(url), '/tmp/x').render_as_string(),
+                    'sqlite:////tmp/x/test.db')
+
+    def test_files_become_absolute_servers_stay(self):
+        self.assertEqual(reachable_url(make_url('sqlite:///a.db'), '/x'),
+                         make_url('sqlite:///' + os.path.abspath('a.db')))
+        for url in ('sqlite:///file:a.db?uri=true',
+                    'postgresql://scott:tiger@localhost/test'):
+            with self.subTest(url=url):
+                self.assertEqual(reachable_url(make_url(url), '/x'),
+                                 make_url(url))
 
 
 class ClassTargetTest(unittest.TestCase):
