@@ -183,21 +183,26 @@ class ServerEndsSessionTest(FailurePathTestBase):
                                             auditor=details_auditor())
         return self.scratch_env(revisions, auditor=details_auditor())
 
-    def end_session(self, process=None):
-        """End, from another session, the one running the statement."""
+    def end_session(self, process=None, before=None):
+        """End, from another session, the one running the statement
+        (calling ``before`` just before, if given)."""
         server = self.server()
         with self.engine.connect() as connection:
             session = self.poll(connection, server['running'],
                                 {'query': self.statement}, process=process)
+            if before is not None:
+                before()
             connection.execute(text(server['end_session'] % session))
             connection.commit()
 
-    def end_session_in_a_thread(self):
+    def end_session_in_a_thread(self, before=None):
+        """:meth:`end_session` in a thread: the thread, and the errors it
+        met."""
         errors = []
 
         def run():
             try:
-                self.end_session()
+                self.end_session(before=before)
             except BaseException as error:
                 errors.append(error)
         thread = threading.Thread(target=run)
@@ -268,24 +273,12 @@ class ServerEndsSessionTest(FailurePathTestBase):
                 raise driver_error('refused by the test')
         event.listen(self.engine, 'do_connect', refuse)
         self.addCleanup(event.remove, self.engine, 'do_connect', refuse)
-        errors = []
-
-        def run():
-            try:
-                with self.engine.connect() as connection:
-                    session = self.poll(connection, self.server()['running'],
-                                        {'query': self.statement})
-                    refused.set()
-                    self.engine.pool.dispose()  # no idle one to reuse
-                    connection.execute(text(
-                        self.server()['end_session'] % session))
-                    connection.commit()
-            except BaseException as error:
-                errors.append(error)
-        thread = threading.Thread(target=run)
-        thread.start()
-        self.addCleanup(thread.join)
         self.addCleanup(refused.clear)
+
+        def refuse_from_now():
+            refused.set()
+            self.engine.pool.dispose()  # no idle one to reuse
+        thread, errors = self.end_session_in_a_thread(before=refuse_from_now)
         return thread, errors, refused
 
     def test_no_fresh_connection_after_the_session_ended(self):
