@@ -8,7 +8,6 @@ history's rows.
 history names (its :class:`Baseline`); :func:`changes_between` compares
 it with another (see :mod:`.schemadiff`).
 """
-import datetime
 from typing import TYPE_CHECKING
 from typing import Any
 from typing import Mapping
@@ -22,6 +21,7 @@ from . import snapshot
 from .schemadiff import Change
 from .schemadiff import diff
 from .snapshot import Entry
+from .stored import as_stored
 from .values import ACCEPTED
 from .values import CHANGE_TIME_COLUMN
 from .values import FIRST_SEEN_COLUMN
@@ -44,7 +44,8 @@ class Baseline(NamedTuple):
 
     row_id: Any
     run_id: Optional[str]
-    changed_at: Optional[datetime.datetime]
+    #: Its time; the value as stored where it is not one.
+    changed_at: Any
     schema_hash: str
     stale: bool
 
@@ -82,9 +83,12 @@ class SnapshotStore:
         from sqlalchemy import select
         c = self.history.c
         row_id = c[self.names[ID_COLUMN]]
+        # The time as stored where it is not one (never a crash).
+        changed_at = as_stored(c[self.names[CHANGE_TIME_COLUMN]],
+                               connection.dialect)
         last = connection.execute(
-            select(row_id, c[RUN_ID_COLUMN],
-                   c[self.names[CHANGE_TIME_COLUMN]], c[SCHEMA_HASH_COLUMN])
+            select(row_id, c[RUN_ID_COLUMN], changed_at,
+                   c[SCHEMA_HASH_COLUMN])
             .where(c[SCHEMA_HASH_COLUMN].isnot(None))
             .order_by(row_id.desc()).limit(1)).first()
         if last is None:

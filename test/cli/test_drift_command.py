@@ -307,3 +307,31 @@ class DriftErrorsTest(CLITestCase):
             self.skipTest('needs psycopg or pymysql')
         self.assertFails(self.main('drift', '--url', url),
                          'cannot connect to', hidden=['sekrit'])
+
+
+class SnapshotRowTimeAsTextTest(SchemaDriftMixin, CLITestCase):
+    """SQLite keeps any text in a DATETIME column: where the last row
+    naming a snapshot holds some, the commands that read the snapshot
+    show it as stored (verify finding the edit), and the next deploy
+    goes on."""
+
+    def test_commands_and_the_next_deploy(self):
+        db = self.details_database(sqlite_file=True)
+        db.run('upgrade', 'B')
+        self.sql(db, "UPDATE alembic_version_history SET changed_at = "
+                     "'not a date' WHERE schema_hash IS NOT NULL")
+        for command, status in (('status', 0), ('drift', 0),
+                                ('verify', 1), ('report', 0)):
+            with self.subTest(command=command):
+                result = self.main(command, '-c', db.env.ini_path,
+                                   cwd=db.env.directory)
+                self.assertNotIn('Traceback', result.stderr)
+                self.assertEqual(result.returncode, status,
+                                 (result.stdout, result.stderr))
+        status = json.loads(self.assertSucceeds(self.main(
+            'status', '-c', db.env.ini_path, '--format', 'json')))
+        self.assertEqual(status['schema']['baseline']['changed_at'],
+                         'not a date')
+        with self.assertNoLogs(level='WARNING'):
+            db.run('upgrade', 'head')
+        self.assertEqual(db.env.heads(), {'C'})
