@@ -19,6 +19,7 @@ from typing import Sequence
 from . import compat
 from . import dialects
 from . import logs
+from . import readers
 from .errors import first_line
 from .hashing import chain_hash
 from .hashing import chain_key
@@ -255,8 +256,7 @@ class ChainWriter:
             # The transaction's snapshot (REPEATABLE READ) may be older
             # than the last writer's commit: read on another connection.
             # (A locking read would take gap locks that deadlock.)
-            with connection.engine.connect() as other:
-                return self._query_tail(other)
+            return self._query_tail(readers.reader(connection))
         if not server.text_may_not_decode:
             return self._query_tail(connection)
         from sqlalchemy.exc import DBAPIError

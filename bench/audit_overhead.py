@@ -10,7 +10,8 @@ also Audit-Alembic 0.2.0 on the same chain and database.
 
     python bench/audit_overhead.py [--url URL] [-n 150] [--rounds 9]
                                    [--columns] [--transaction-per-migration]
-                                   [--events] [--against-0.2.0]
+                                   [--null-pool] [--events]
+                                   [--against-0.2.0]
                                    [--python-0.2.0 PYTHON]
 
 The figure that matters is the CPU time spent inside the hook per step:
@@ -33,11 +34,13 @@ Its history table is ``alembic_version_history_020``.
 
 ``--columns``: each revision creates a table with a few columns and two
 indexes (in place of an empty table).  ``--transaction-per-migration``:
-the ``transaction_per_migration=True`` configure option.  The details'
-schema snapshot, taken inside the hook of a run's last step where the
-steps commit one by one (else after the hook), is shown apart (``of
-which snapshot``): a per-run cost.  The default target is a
-SQLite file in a temporary directory.
+the ``transaction_per_migration=True`` configure option.  ``--null-pool``:
+engines with ``NullPool``, as Alembic's ``env.py`` makes them (each
+connection opened anew: a step that opened one would pay for it).  The
+details' schema snapshot, taken inside the hook of a run's last step
+where the steps commit one by one (else after the hook), is shown apart
+(``of which snapshot``): a per-run cost.  The default target is a SQLite
+file in a temporary directory.
 """
 import argparse
 import contextlib
@@ -182,7 +185,7 @@ def child_020(args):
         config.attributes['hook'] = hook
         config.attributes['options'] = {
             'transaction_per_migration': args.transaction_per_migration}
-        engine = create_engine(args.url, future=True)
+        engine = create_engine(args.url, future=True, **pool_options(args))
 
         def run(name, revision):
             with engine.connect() as connection:
@@ -199,6 +202,15 @@ def child_020(args):
         engine.dispose()
     finally:
         shutil.rmtree(directory, ignore_errors=True)
+
+
+def pool_options(args):
+    """``create_engine`` options: with ``--null-pool``, ``NullPool``, as
+    Alembic's ``env.py`` (each connection opened anew)."""
+    if not args.null_pool:
+        return {}
+    from sqlalchemy.pool import NullPool
+    return {'poolclass': NullPool}
 
 
 def url_020(url):
@@ -239,6 +251,8 @@ def run_020(python, url, args):
         command.append('--columns')
     if args.transaction_per_migration:
         command.append('--transaction-per-migration')
+    if args.null_pool:
+        command.append('--null-pool')
     # Not this checkout: 0.2.0's audit_alembic.
     environment = dict(os.environ)
     environment.pop('PYTHONPATH', None)
@@ -303,6 +317,8 @@ def main(argv=None):
     parser.add_argument('--columns', action='store_true',
                         help='revisions with a few columns and indexes')
     parser.add_argument('--transaction-per-migration', action='store_true')
+    parser.add_argument('--null-pool', action='store_true',
+                        help="engines with NullPool, as Alembic's env.py")
     parser.add_argument('--events', action='store_true',
                         help='also time details with the events on')
     parser.add_argument('--against-0.2.0', dest='against', action='store_true',
@@ -326,7 +342,7 @@ def main(argv=None):
 
     directory = tempfile.mkdtemp(prefix='audit_overhead_')
     url = args.url or 'sqlite:///%s' % os.path.join(directory, 'bench.db')
-    engine = create_engine(url)
+    engine = create_engine(url, **pool_options(args))
     revisions = [Rev(rev, down, upgrade=upgrade, downgrade=downgrade)
                  for rev, down, upgrade, downgrade in scripts(
                      args.revisions, args.columns)]

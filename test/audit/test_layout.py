@@ -28,7 +28,8 @@ LIBRARY = {'audit_alembic.auditor', 'audit_alembic.values',
            'audit_alembic.snapstore',
            'audit_alembic.digest', 'audit_alembic.events',
            'audit_alembic.writer', 'audit_alembic.locks',
-           'audit_alembic.catalog', 'audit_alembic.transactions'}
+           'audit_alembic.catalog', 'audit_alembic.transactions',
+           'audit_alembic.readers'}
 #: The command line: these and everything under them.
 COMMAND_LINE = ('audit_alembic.cli', 'audit_alembic.__main__')
 #: The test runner: this and everything under it.

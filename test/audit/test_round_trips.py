@@ -7,11 +7,14 @@ last step) as the
 difference between a 20-step and a 10-step run of migrations that change
 nothing, so that what each run does once (making sure the table exists,
 the schema's snapshot, the digest) cancels out."""
+from sqlalchemy import create_engine
 from sqlalchemy import event
+from sqlalchemy.pool import NullPool
 
 from audit_alembic import Auditor
 from audit_alembic import dialects
 from audit_alembic.testing.fixtures import Rev
+from audit_alembic.testing.fixtures import ScratchEnvironment
 from audit_alembic.testing.fixtures import TestBase
 
 
@@ -91,3 +94,37 @@ class RoundTripTest(TestBase):
         # One transaction holding the chain's lock: the last link is
         # known, not read again.
         self.assertEqual(self.more_for_details(callers_transaction=True), 0)
+
+    def test_connections_of_a_run_whatever_its_steps(self):
+        # With no pool to keep connections (as Alembic's env.py has it),
+        # a read on another connection per step would open one a step.
+        engine = create_engine(self.url, poolclass=NullPool)
+        self.addCleanup(engine.dispose)
+        env = ScratchEnvironment(engine, chain(20),
+                                 auditor=Auditor.create('1.0', details=True))
+        self.addCleanup(env.close)
+        env.run('upgrade', 'head')  # the table, once
+        env.run('downgrade', 'base')
+        opened = []
+        event.listen(engine, 'connect', lambda *args: opened.append(1))
+        counts = {}
+        for target, steps in (('r0010', 10), ('head', 20)):
+            del opened[:]
+            env.run('upgrade', target)
+            counts[steps] = len(opened)
+            env.run('downgrade', 'base')
+        self.assertEqual(counts[20], counts[10], counts)
+
+    def test_no_connection_left_out_of_the_pool(self):
+        # The reader of MySQL and MariaDB goes back with its writer.
+        env = self.scratch_env(chain(3),
+                               auditor=Auditor.create('1.0', details=True))
+        moves = []
+        for name, move in (('checkout', 1), ('checkin', -1)):
+            listener = (lambda move: lambda *args: moves.append(move))(move)
+            event.listen(self.engine.pool, name, listener)
+            self.addCleanup(event.remove, self.engine.pool, name, listener)
+        env.run('upgrade', 'head')
+        env.run('downgrade', 'base')
+        self.assertTrue(moves)
+        self.assertEqual(sum(moves), 0, moves)
