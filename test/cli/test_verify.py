@@ -108,6 +108,32 @@ class VerifyTest(CLITestCase):
                       'the database at A; ids jump from %d to %d: rows were '
                       'deleted' % (ids[2], ids[0], ids[2]), message)
 
+    def test_deleted_downgrade(self):
+        # A -> B -> C, then down to B and A: without the row of C -> B,
+        # the next one starts below the head the rows before it left.
+        db = self.audited_database(LINEAR)
+        db.run('upgrade', 'head')
+        db.run('downgrade', 'A')
+        ids = [row['id'] for row in db.rows()]
+        self.execute(db, 'DELETE FROM alembic_version_history WHERE id = %d'
+                     % ids[3])
+        message, = self.messages(self.report(db)['replay'])
+        self.assertIn('row %d starts from B, but the rows before it leave '
+                      'the database at C; ids jump from %d to %d: rows were '
+                      'deleted' % (ids[4], ids[2], ids[4]), message)
+
+    def test_edited_revision_before_a_step_from_below_it(self):
+        # Row 2 edited to lead to C: row 3 (B -> C) starts below it, and
+        # is no new branch (C is applied already).
+        db = self.audited_database(LINEAR)
+        db.run('upgrade', 'head')
+        ids = [row['id'] for row in db.rows()]
+        self.execute(db, "UPDATE alembic_version_history SET "
+                     "alembic_version = 'C' WHERE id = %d" % ids[1])
+        message, = self.messages(self.report(db)['replay'])
+        self.assertIn('row %d starts from B, but row %d left the database at '
+                      'C' % (ids[2], ids[1]), message)
+
     def test_history_added_to_a_project_under_way(self):
         db = self.audited_database(LINEAR)
         self.without_auditor(db, 'upgrade', 'A')

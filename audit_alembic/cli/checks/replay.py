@@ -26,16 +26,26 @@ class Replay(Check):
         self.last_step_id = None  # the id of the last step
         self.last_row_id = None  # ... of the last row, failed or not
 
-    def reachable(self, revision, heads):
-        """Whether a step may start from ``revision`` when the database
-        is at ``heads``: from a head, or from an ancestor of one (a new
-        branch); without the scripts, from any revision seen before."""
-        if revision in heads:
-            return True
-        if revision in self.ancestry:
-            return any(revision in self.ancestry.get(head, ())
-                       for head in heads)
-        return revision in self.seen
+    def may_start(self, step, heads):
+        """Whether ``step`` may start where the database is at ``heads``:
+        from heads, or from an ancestor of one where it opens a new
+        branch (none of its destinations applied yet); without the
+        scripts, from any revision seen before."""
+        for revision in step.sources:
+            if revision in heads:
+                continue
+            if revision not in self.ancestry:
+                if revision not in self.seen:
+                    return False
+                continue
+            if not any(revision in self.ancestry.get(head, ())
+                       for head in heads):
+                return False
+            applied = set().union(*(self.ancestry.get(head, {head})
+                                    for head in heads))
+            if step.destinations & applied:
+                return False  # not a new branch: a step again, or down
+        return True
 
     def add(self, step):
         id_before, self.last_row_id = self.last_row_id, step.id
@@ -50,8 +60,7 @@ class Replay(Check):
                     'it was added to a project already under way'
                     % (show(sources), row_id))
             state = set(sources)
-        elif not all(self.reachable(revision, state)
-                     for revision in sources):
+        elif not self.may_start(step, state):
             gap = id_before is not None and isinstance(row_id, int) and \
                 isinstance(id_before, int) and row_id > id_before + 1
             if gap:
