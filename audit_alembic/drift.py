@@ -37,6 +37,7 @@ from . import dialects
 from . import facts
 from . import locks
 from . import logs
+from . import readers
 from . import transactions
 from .errors import failure_summary
 from .record import DetailColumnValues
@@ -154,8 +155,7 @@ class SchemaWatch(SnapshotStore):
             return False
         # The transaction reads a snapshot older than the schema just
         # reflected: read the history now.
-        with connection.engine.connect() as other:
-            return self.baseline(other) != baseline
+        return self.baseline(readers.reader(connection)) != baseline
 
     def stamp_rows(self, connection: 'Connection',
                    rows: Sequence[Row]) -> bool:
@@ -238,8 +238,7 @@ class SchemaWatch(SnapshotStore):
         # The transaction's snapshot may be older than the table (made
         # aside) and than the other run's rows: read on another
         # connection.
-        with connection.engine.connect() as other:
-            return other.execute(query).first() is not None
+        return readers.reader(connection).execute(query).first() is not None
 
     @contextlib.contextmanager
     def _warned(self, what: str) -> Iterator[None]:

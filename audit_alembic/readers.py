@@ -1,8 +1,8 @@
 """A second connection that reads what other sessions have committed, for
 servers whose transactions read a snapshot (MySQL and MariaDB, under
-REPEATABLE READ): the chain's last link is read there, since the
-writer's own transaction may see rows older than the last writer's
-commit.
+REPEATABLE READ): the chain's last link, and what the schema watch
+asks of other runs, are read there, since the writer's own transaction
+may see rows older than the last writer's commit.
 
 One is kept per writing connection, in autocommit mode (each read sees
 the latest commits), from the first read until the writer's connection
