@@ -183,3 +183,27 @@ class ImportGraphTest(unittest.TestCase):
     def test_circles_are_found(self):
         self.assertEqual(circles({'a': {'b'}, 'b': {'c'}, 'c': {'a'},
                                   'd': {'a'}}), [['a', 'b', 'c']])
+
+
+class WhereThingsLiveTest(unittest.TestCase):
+    """README's "Where things live" names every module of the library and
+    of the command line."""
+
+    def section(self, start, end):
+        with open(os.path.join(paths.PACKAGE_ROOT, 'README.rst'),
+                  encoding='utf-8') as f:
+            text = f.read()
+        return text[text.index(start):text.index(end, text.index(start))]
+
+    def test_every_module_is_named(self):
+        library = self.section('The library, ``audit_alembic/``:',
+                               'The command line, ``audit_alembic/cli/``:')
+        command_line = self.section(
+            'The command line, ``audit_alembic/cli/``:',
+            'The test runner lives in')
+        for folder, text in ((PACKAGE, library),
+                             (os.path.join(PACKAGE, 'cli'), command_line)):
+            for name in sorted(os.listdir(folder)):
+                if name.endswith('.py'):
+                    with self.subTest(module=name):
+                        self.assertIn('``%s``' % name, text)
