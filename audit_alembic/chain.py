@@ -155,19 +155,23 @@ class ChainWriter:
 
     def link(self, connection: 'Connection',
              rows: Iterable[MutableMapping[str, Any]],
-             locked: bool = False, run: Any = None) -> None:
+             locked: bool = False, run: Any = None) -> Optional[int]:
         """Give each of ``rows`` its ``row_hash``, taking the chain's lock
         first unless ``locked`` (the transaction already keeps the other
         writers of the table waiting); ``run``: the migration run whose
-        step they record, if any."""
+        step they record, if any.  Return the commits of other
+        connections it read under the lock (see
+        :func:`.dialects.commits_by_others`), for :meth:`written`; None
+        where it read none."""
         kept = _take_kept(connection, self.table.fullname)
         current = (kept if kept is not None and
                    self._kept_link(connection, kept) else None)
         if current is None and not locked:
             self.lock(connection)
+        others = None
         if current is None and kept is not None and \
                 self._committed_link(connection, kept, run):
-            current = kept
+            current, others = kept, kept.others
         key = chain_key()
         previous = (link_after(self._read_tail(connection), key)
                     if current is None else current.link)
@@ -178,15 +182,18 @@ class ChainWriter:
                     row[name] = str(value)
             previous = row[ROW_HASH_COLUMN] = chain_hash(
                 previous, [row.get(name) for name in self.names], key)
+        return others
 
     def written(self, connection: 'Connection',
                 rows: Sequence[MutableMapping[str, Any]],
-                run: Any = None) -> None:
+                run: Any = None, others: Optional[int] = None) -> None:
         """``rows``, linked by :meth:`link`, were just INSERTed on
         ``connection`` (for a step of ``run``, if given): keep the link
         after them for the next rows of this transaction, where it holds
         the chain's lock until it ends (see :meth:`_holds_the_lock`), and
-        for the next step of ``run``."""
+        for the next step of ``run``.  ``others``: what :meth:`link`
+        returned, the commits of other connections, which cannot change
+        while the transaction holds the lock (read again where None)."""
         links = connection.info.setdefault(LINKS_INFO, {})
         links.pop(self.table.fullname, None)
         if not rows or not self._holds_the_lock(connection):
@@ -199,7 +206,7 @@ class ChainWriter:
             rows[-1][ROW_HASH_COLUMN], weakref.ref(root),
             None if nested is None else weakref.ref(nested),
             None if run is None else weakref.ref(run),
-            None if run is None else
+            None if run is None else others if others is not None else
             dialects.commits_by_others(connection, self.table.schema))
 
     def _kept_link(self, connection: 'Connection', kept: _Link) -> bool:

@@ -118,8 +118,9 @@ class RowWriter:
         chained row where there is a chain (``locked``: the transaction
         already keeps other writers of the table waiting; ``run``: the
         migration run whose step they record, if any)."""
+        others = None
         if self.chain is not None:
-            self.chain.link(connection, rows, locked, run)
+            others = self.chain.link(connection, rows, locked, run)
         # executemany takes its columns from the first row: write each
         # run of rows with the same keys apart, in order.
         if len(rows) == 1:  # the usual case: no executemany
@@ -132,7 +133,7 @@ class RowWriter:
                     connection.execute(self._insert, rows[start:end])
                     start = end
         if self.chain is not None:
-            self.chain.written(connection, rows, run)
+            self.chain.written(connection, rows, run, others)
         self.events.written(connection, rows)
 
     def forget(self, connection: 'Connection', *args: Any) -> None:

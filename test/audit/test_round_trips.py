@@ -7,6 +7,8 @@ last step) as the
 difference between a 20-step and a 10-step run of migrations that change
 nothing, so that what each run does once (making sure the table exists,
 the schema's snapshot, the digest) cancels out."""
+from unittest import mock
+
 from sqlalchemy import create_engine
 from sqlalchemy import event
 from sqlalchemy.pool import NullPool
@@ -94,6 +96,28 @@ class RoundTripTest(TestBase):
         # One transaction holding the chain's lock: the last link is
         # known, not read again.
         self.assertEqual(self.more_for_details(callers_transaction=True), 0)
+
+    def test_one_read_of_the_commits_of_others_per_step(self):
+        # SQLite: the count of other connections' commits is read once
+        # under the step's lock, before its row links to the last one;
+        # it cannot change before the step commits, so the link kept
+        # for the next step takes that value rather than a second read.
+        if dialects.server(self.engine.dialect).commits_by_others is None:
+            self.skipTest('%s counts no commits of others' % (
+                self.dialect_name,))
+        reads = mock.Mock(wraps=dialects.commits_by_others)
+        with mock.patch.object(dialects, 'commits_by_others', reads):
+            counts = {}
+            for steps in (10, 20):
+                env = self.scratch_env(
+                    chain(steps), auditor=Auditor.create('1.0', details=True))
+                env.run('upgrade', 'head')  # the table, once
+                env.run('downgrade', 'base')
+                reads.reset_mock()
+                env.run('upgrade', 'head')
+                counts[steps] = reads.call_count
+                env.close()
+        self.assertEqual((counts[20] - counts[10]) / 10, 1, counts)
 
     def test_connections_of_a_run_whatever_its_steps(self):
         # With no pool to keep connections (as Alembic's env.py has it),
