@@ -76,13 +76,16 @@ def connect_all(targets):
     """Give each target an engine, checking that it accepts a connection
     (within :data:`audit_alembic.engines.CONNECT_TIMEOUT` seconds).
 
-    :raise TargetError: naming the first target that does not.
+    :raise TargetError: naming the first target that does not, once the
+        connections made so far are closed.
     """
     for target in targets:
         try:
             target.engine = engines.create_engine(target.url)
             engines.wait_for_server(target.engine)
         except CommandError as err:
+            for connected in targets:
+                close_engines(connected)
             raise TargetError(str(err)) from None
     return targets
 
@@ -220,9 +223,15 @@ def drop_own_database(target):
     if target.engine is not None:
         target.engine.dispose()
     backends.drop_database(target, name)
-    if target.admin_engine is not None:
-        target.admin_engine.dispose()
     target.url = target.configured_url
+
+
+def close_engines(target):
+    """Close the connections ``target``'s engines keep in their pools
+    (engines may connect again later)."""
+    for engine in (target.engine, target.admin_engine):
+        if engine is not None:
+            engine.dispose()
 
 
 def warn(message):

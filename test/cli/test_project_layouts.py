@@ -72,8 +72,8 @@ class ProjectLayoutTest(CLITestCase):
     @unittest.skipUnless(compat.alembic_reads_pyproject(), PYPROJECT_SKIP)
     def test_pyproject_template(self):
         self.make_project('pyproject')
-        self.assertIn('script_location', open(os.path.join(
-            self.directory, 'pyproject.toml')).read())
+        with open(os.path.join(self.directory, 'pyproject.toml')) as f:
+            self.assertIn('script_location', f.read())
         self.assertCommandsWork()
         self.assertCommandsWork('-c', 'alembic.ini')
         self.assertCommandsWork('-c', 'pyproject.toml')

@@ -1,22 +1,28 @@
 """Each run in databases of its own: SQLite files, --dropfirst, and no
 table it did not create touched."""
+import contextlib
 import glob
 import os
 import sqlite3
 import unittest
+from unittest import mock
 
 from sqlalchemy import create_engine
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from audit_alembic.testing import backends
+from audit_alembic.testing import config
 from audit_alembic.testing import provision
+from audit_alembic.testing.plugin import plugin_base
 from audit_alembic.testing.fixtures import TestBase
 from test.runner.support import PASSWORD
 from test.runner.support import Checkout
 from test.runner.support import CheckoutTestMixin
 from test.runner.support import closed_port
 from test.runner.support import dbs_listing
+from test.runner.support import skip_without
+from test.runner.test_servers import require_server
 
 SAMPLE = 'test.runner.sample'
 
@@ -26,7 +32,7 @@ DEAD_PID = 2 ** 22 + 1
 
 
 def sqlite_tables(path):
-    with sqlite3.connect(path) as db:
+    with contextlib.closing(sqlite3.connect(path)) as db:
         return sorted(row[0] for row in db.execute(
             "SELECT name FROM sqlite_master WHERE type='table'"))
 
@@ -42,7 +48,7 @@ class FileTargetTest(unittest.TestCase):
         super().setUpClass()
         cls.checkout = Checkout()
         cls.keep = cls.checkout.path('keep.db')
-        with sqlite3.connect(cls.keep) as db:
+        with contextlib.closing(sqlite3.connect(cls.keep)) as db, db:
             db.execute('CREATE TABLE a_table (x INTEGER)')
             db.execute('CREATE TABLE alembic_version_history (x INTEGER)')
         cls.leftover = 'test_aa_%d_0123abcd' % DEAD_PID
@@ -190,3 +196,35 @@ class BackendHooksTest(unittest.TestCase):
                 self.assertIs(backends.on_server(make_url(url)), on_server)
                 self.assertIs(backends.file_database(
                     make_url(url), 'test_aa_1_ab') is not None, file)
+
+
+def dispose_engines(target):
+    for engine in (target.engine, target.admin_engine):
+        if engine is not None:
+            engine.dispose()
+
+
+class FinishClosesConnectionsTest(unittest.TestCase):
+    """The end of a run leaves no connection open in its engines' pools,
+    after the drop of its database and of those its killed workers left:
+    the garbage collector would close them at exit (psycopg warns)."""
+
+    def test_no_connection_left_in_the_pools(self):
+        skip_without('psycopg')
+        url = make_url(require_server(self, 'postgresql'))
+        target = provision.Target('probe', url)
+        # As the process that started the run, whose per-run names carry
+        # a process id nothing else has: the drop of leftovers finds
+        # only what this test made.
+        with mock.patch.object(provision, 'RUN_PID', DEAD_PID):
+            provision.connect_all([target])
+            self.addCleanup(dispose_engines, target)
+            if not provision.create_own_database(target):
+                self.skipTest('the role may not create databases')
+            self.addCleanup(provision.drop_own_database, target)
+            with mock.patch.object(config, 'targets', [target]), \
+                    mock.patch('os.getpid', return_value=DEAD_PID):
+                plugin_base.finish()
+        self.assertFalse(target.isolated)
+        self.assertEqual([target.engine.pool.checkedin(),
+                          target.admin_engine.pool.checkedin()], [0, 0])

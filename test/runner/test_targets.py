@@ -143,6 +143,21 @@ class BadInputTest(CheckoutTestCase):
                          'answer within 1 second' % url.replace(
                              PASSWORD, '***'))
 
+    def test_targets_connected_before_a_failing_one_are_closed(self):
+        # The run ends with the error: nothing is left for the garbage
+        # collector to close at exit (with a ResourceWarning, which
+        # python -X dev would print after the one line).
+        skip_without('psycopg')
+        from audit_alembic.testing import provision
+        first = provision.Target('file', make_url(
+            'sqlite:///%s' % self.checkout.path('first.db')))
+        down = provision.Target('down', make_url(
+            'postgresql+psycopg://scott:%s@127.0.0.1:%d/test' % (
+                PASSWORD, closed_port())))
+        with self.assertRaises(provision.TargetError):
+            provision.connect_all([first, down])
+        self.assertEqual(first.engine.pool.checkedin(), 0)
+
     def test_password_in_the_query_string_is_masked(self):
         skip_without('psycopg')
         self.checkout.write_test_cfg(

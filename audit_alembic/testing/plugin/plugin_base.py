@@ -210,6 +210,10 @@ def finish():
             print('warning: could not drop the per-run database on %s: %s'
                   % (target.safe_url, ' '.join(str(err).split())),
                   file=sys.stderr)
+        finally:
+            # What the drops left in the pools: closed now, not by the
+            # garbage collector at exit (a ResourceWarning of psycopg).
+            provision.close_engines(target)
 
 
 def is_backend_class(obj):
