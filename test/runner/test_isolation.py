@@ -198,12 +198,6 @@ class BackendHooksTest(unittest.TestCase):
                     make_url(url), 'test_aa_1_ab') is not None, file)
 
 
-def dispose_engines(target):
-    for engine in (target.engine, target.admin_engine):
-        if engine is not None:
-            engine.dispose()
-
-
 class FinishClosesConnectionsTest(unittest.TestCase):
     """The end of a run leaves no connection open in its engines' pools,
     after the drop of its database and of those its killed workers left:
@@ -218,7 +212,7 @@ class FinishClosesConnectionsTest(unittest.TestCase):
         # only what this test made.
         with mock.patch.object(provision, 'RUN_PID', DEAD_PID):
             provision.connect_all([target])
-            self.addCleanup(dispose_engines, target)
+            self.addCleanup(provision.close_engines, target)
             if not provision.create_own_database(target):
                 self.skipTest('the role may not create databases')
             self.addCleanup(provision.drop_own_database, target)
