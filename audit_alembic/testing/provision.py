@@ -210,8 +210,7 @@ def isolation_problem(url):
         return 'cannot create a database on %s (%s); %s grants the right' % (
             target.safe_url, engines.describe_error(err, url), SETUP_SCRIPT)
     finally:
-        if target.engine is not None:
-            target.engine.dispose()
+        close_engines(target)
     return None
 
 
